@@ -1,0 +1,51 @@
+// The op set the models are written in. Kernels know nothing of models: they see matrices and
+// float rows. Each op has a scalar reference; faster variants are chosen once at start-up.
+// Thread-safe: ops are pure functions of their arguments; ops taking a ThreadPool run on it.
+#pragma once
+
+#include <cstdint>
+
+#include "core/thread_pool.h"
+#include "gguf/tensor_type.h"
+
+namespace plexus::kernels {
+
+// A 2-D weight matrix stored row-major in `type`: row r (of `cols` elements) starts at
+// data + r * row_stride bytes. In GGUF terms cols = dims[0], rows = dims[1].
+struct MatrixView {
+  tensor_type type = tensor_type::f32;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  uint64_t row_stride = 0;
+  const uint8_t* data = nullptr;
+};
+
+// y[t][r] = sum_c w[r][c] * x[t][c] for t < n_tokens.
+// x: [n_tokens, w.cols] f32, y: [n_tokens, w.rows] f32 (row-major). Activations are converted
+// to vec_dot_type(w.type) first, as the reference engine does. Rows are split across the pool.
+void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool);
+
+// out[c] = w[row][c] as f32 (embedding lookup).
+void get_row(const MatrixView& w, int64_t row, float* out);
+
+// y = x / sqrt(mean(x^2) + eps) * gain  (gain may be null: no scaling). n elements.
+void rms_norm(const float* x, const float* gain, float* y, int64_t n, float eps);
+// y = (x - mean) / sqrt(var + eps) * gain + bias  (gain/bias may be null).
+void layer_norm(const float* x, const float* gain, const float* bias, float* y, int64_t n, float eps);
+
+enum class rope_style { norm, neox };  // norm: rotate adjacent pairs (x0,x1); neox: pairs (x_i, x_{i+d/2})
+// Rotates the first n_rot dims of each of n_heads heads (head_dim floats each) of x in place, for
+// position `pos`. theta_i = pos * base^(-2i/n_rot) / freq_factors[i] (freq_factors may be null).
+void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base,
+          const float* freq_factors, rope_style style);
+
+// In-place numerically stable softmax over n floats.
+void softmax(float* x, int64_t n);
+// gate[i] = silu(gate[i]) * up[i]
+void silu_mul(float* gate, const float* up, int64_t n);
+// x[i] = gelu(x[i]) (tanh approximation, as ggml)
+void gelu(float* x, int64_t n);
+// y[i] += x[i]
+void add(float* y, const float* x, int64_t n);
+
+}  // namespace plexus::kernels

@@ -1,0 +1,27 @@
+// Reference (scalar) conversions between float and every supported tensor type, bit-exact with
+// GGUF/ggml block layouts, and the reference dot product of a weight row with an activation row
+// that has been converted to the weight type's "vec-dot type" (as ggml does: Q8_0 activations for
+// Q4_0/Q5_0/Q8_0 weights, Q8_1 for Q4_1/Q5_1, Q8_K for the k-quants, F16 for F16, BF16 for BF16,
+// F32 for F32).
+// Thread-safe: pure functions.
+#pragma once
+
+#include <cstdint>
+
+#include "gguf/tensor_type.h"
+
+namespace plexus::tensor {
+
+// The type that activations are converted to before a dot product with weights of type `weights`.
+tensor_type vec_dot_type(tensor_type weights);
+
+// n must be a multiple of the type's block size (callers check with row_bytes()).
+void dequantize_row(tensor_type type, const void* src, float* dst, int64_t n);
+// Reference quantization (round-to-nearest, the same choices as ggml's *_ref functions, so that
+// activations quantize bit-exactly as in the reference engine).
+void quantize_row(tensor_type type, const float* src, void* dst, int64_t n);
+
+// Dot product of n elements: `weights` in `type`, `acts` in vec_dot_type(type).
+float vec_dot(tensor_type type, int64_t n, const void* weights, const void* acts);
+
+}  // namespace plexus::tensor
