@@ -1,0 +1,45 @@
+# Newcomer entry points: `make run` and `make test`. Both install missing Debian packages first.
+SHELL := /bin/bash
+SHARED ?= $(abspath ../shared)
+MODEL ?= $(SHARED)/models/stories260K.gguf
+PROMPT ?= Once upon a time
+BUILD := build/release
+ASAN_BUILD := build/asan
+PLEXUS := $(BUILD)/src/cli/plexus
+JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 60
+
+DEB_PACKAGES := cmake ninja-build g++ clang pkg-config libgtest-dev libbenchmark-dev nlohmann-json3-dev \
+                libpcre2-dev libsodium-dev libcli11-dev
+
+.PHONY: setup build run test test-asan fuzz bench clean
+
+setup:
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build: setup
+	cmake --preset release -DPLEXUS_SHARED_DIR=$(SHARED) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	$(PLEXUS) run --verbose $(MODEL) "$(PROMPT)" -n 256 --temp 0.8 --seed 42
+
+test: build
+	PLEXUS_SHARED_DIR=$(SHARED) ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+# Unit and golden tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+test-asan: setup
+	cmake --preset asan -DPLEXUS_SHARED_DIR=$(SHARED) >/dev/null
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	PLEXUS_SHARED_DIR=$(SHARED) ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) -L 'unit|golden'
+
+fuzz: setup
+	tests/fuzz/run_fuzz.sh $(FUZZ_SECONDS)
+
+clean:
+	rm -rf build

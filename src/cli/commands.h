@@ -1,0 +1,16 @@
+// Every `plexus` sub-command registers itself on the CLI11 app through one function here.
+// Each command's callback returns a process exit code through CommandResult.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace plexus::cli {
+
+// Set by a command's callback; main() returns it.
+int& exit_code();
+
+void add_run_command(CLI::App& app);
+void add_tokenize_command(CLI::App& app);
+void add_show_command(CLI::App& app);
+
+}  // namespace plexus::cli

@@ -1,0 +1,73 @@
+// The Model interface: an architecture's forward pass over a batch of tokens that may belong to
+// several sequences, reading and writing their keys/values through a KvCache.
+// Thread-safe: a Model's weights are immutable; forward() may run concurrently only with distinct
+// KvCache and ForwardScratch objects (the engine runs one forward at a time per model).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/thread_pool.h"
+#include "gguf/gguf_file.h"
+#include "model/kv_cache.h"
+
+namespace plexus::model {
+
+enum class pooling_type { none, mean, cls, last };
+
+struct ModelConfig {
+  std::string arch;           // general.architecture
+  std::string name;           // general.name
+  int64_t n_vocab = 0;
+  int64_t n_embd = 0;         // model width
+  int64_t n_layer = 0;
+  int64_t n_head = 0;
+  int64_t n_head_kv = 0;
+  int64_t head_dim = 0;       // n_embd / n_head unless the file says otherwise
+  int64_t n_ff = 0;
+  int64_t n_ctx_train = 0;    // <arch>.context_length
+  int64_t n_rot = 0;          // rotary dims per head
+  float rope_freq_base = 10000.0f;
+  float norm_eps = 1e-5f;
+  bool causal = true;
+  pooling_type pooling = pooling_type::none;
+};
+
+// One token of a batch: it sits at `pos` of sequence `seq`; logits are produced only for tokens
+// with want_logits, in batch order.
+struct BatchToken {
+  int32_t token = 0;
+  int32_t pos = 0;
+  int32_t seq = 0;
+  bool want_logits = false;
+};
+
+// Per-caller work buffers, grown on demand and reused across steps (no allocation in steady state).
+// Not thread-safe.
+struct ForwardScratch {
+  std::vector<float> x, h, q, k, v, attn, gate, up, ffn_out, scores, logits_in;
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  const ModelConfig& config() const { return config_; }
+
+  // Logits: [count of want_logits tokens, n_vocab], in batch order.
+  // Requires: cache has room for every (seq, pos) of the batch (KvCache::reserve).
+  virtual Status forward(const std::vector<BatchToken>& batch, KvCache& cache, ForwardScratch& scratch,
+                         ThreadPool& pool, std::vector<float>& logits) const = 0;
+
+  // Layout of the KV cache this model needs per token.
+  KvCacheShape kv_shape() const {
+    return {config_.n_layer, config_.n_head_kv, config_.head_dim};
+  }
+
+ protected:
+  ModelConfig config_;
+};
+
+}  // namespace plexus::model
