@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/mapped_file.h"
@@ -66,6 +67,8 @@ struct OpenOptions {
   uint64_t max_array_elems = 1u << 26;
   uint32_t max_array_depth = 8;
   uint64_t max_string_bytes = 1u << 26;
+  // Cap on array elements summed over all metadata (each costs a Value, ~64 bytes of heap).
+  uint64_t max_total_array_elems = 1u << 24;
 };
 
 class GgufFile {
@@ -108,6 +111,9 @@ class GgufFile {
   uint64_t data_offset_ = 0;
   std::vector<KeyValue> kvs_;
   std::vector<TensorInfo> tensors_;
+  // Name -> index into kvs_ / tensors_; the views point into the mapping.
+  std::unordered_map<std::string_view, size_t> kv_index_;
+  std::unordered_map<std::string_view, size_t> tensor_index_;
 };
 
 }  // namespace plexus::gguf

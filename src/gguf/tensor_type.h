@@ -40,8 +40,12 @@ struct tensor_type_traits {
   bool supported;          // the engine can compute with it (dequantize / dot)
 };
 
-// nullopt for an id that is not a known type.
+// nullopt for an id that is not a known type. Besides the enumerators above, ggml ids without an
+// enumerator (IQ2_XXS, IQ4_NL, TQ1_0, MXFP4 ...) have traits (name, geometry, supported=false) so
+// that errors can name them.
 std::optional<tensor_type_traits> traits_of(uint32_t type_id);
+// True when `type_id` is the value of a tensor_type enumerator (so a cast to tensor_type names it).
+bool has_tensor_type_enumerator(uint32_t type_id);
 inline std::optional<tensor_type_traits> traits_of(tensor_type t) { return traits_of(static_cast<uint32_t>(t)); }
 const char* tensor_type_name(tensor_type t);
 // "Q4_K" / "q4_k" -> type; nullopt if unknown.
