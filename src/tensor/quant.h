@@ -24,4 +24,18 @@ void quantize_row(tensor_type type, const float* src, void* dst, int64_t n);
 // Dot product of n elements: `weights` in `type`, `acts` in vec_dot_type(type).
 float vec_dot(tensor_type type, int64_t n, const void* weights, const void* acts);
 
+// What the reference implementation covers. Calling dequantize_row / quantize_row / vec_dot for a
+// type where these say false, or with n not a multiple of the block size, is a broken invariant:
+// the call prints the reason and aborts. Types read from files must be checked first.
+//   can_dequantize: F32 F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q8_1 Q2_K Q3_K Q4_K Q5_K Q6_K Q8_K
+//   can_quantize:   the same set (Q2_K..Q6_K with our own search, see quant_k_ref.cpp)
+//   can_vec_dot:    F32 F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q3_K Q4_K Q5_K Q6_K (weight types)
+bool can_dequantize(tensor_type type);
+bool can_quantize(tensor_type type);
+bool can_vec_dot(tensor_type type);
+
+// Alignment in bytes that row pointers of `type` must have (the block structs hold 2- and 4-byte
+// fields): 4 for F32 and Q8_K, 2 for the other types above, 1 for unknown types.
+uint32_t required_alignment(tensor_type type);
+
 }  // namespace plexus::tensor
