@@ -189,17 +189,17 @@ class Parser {
     if (kv_count > options_.max_kv) {
       return fail("kv_count " + std::to_string(kv_count) + " exceeds the limit of " + std::to_string(options_.max_kv));
     }
-    // Both sections must fit in what is left, at their smallest encodings.
+    // Each section must fit in what is left, at its smallest encoding, before anything is reserved.
+    // (Checked one by one rather than summed, so a cut file still gets an error at the cut.)
     const auto kv_min = checked_mul(kv_count, kMinKvBytes);
     if (!kv_min || *kv_min > remaining()) {
       return fail("kv_count " + std::to_string(kv_count) + " cannot fit: each key/value needs at least " +
                   std::to_string(kMinKvBytes) + " bytes and " + std::to_string(remaining()) + " remain");
     }
     const auto tensor_min = checked_mul(tensor_count, kMinTensorInfoBytes);
-    if (!tensor_min || *tensor_min > remaining() - *kv_min) {
+    if (!tensor_min || *tensor_min > remaining()) {
       return fail("tensor_count " + std::to_string(tensor_count) + " cannot fit: each tensor info needs at least " +
-                  std::to_string(kMinTensorInfoBytes) + " bytes and " + std::to_string(remaining() - *kv_min) +
-                  " remain after the key/values");
+                  std::to_string(kMinTensorInfoBytes) + " bytes and " + std::to_string(remaining()) + " remain");
     }
     kv_count_ = kv_count;
     tensor_count_ = tensor_count;
@@ -354,12 +354,12 @@ class Parser {
                            std::to_string(type_id) + "); supported: " + supported_tensor_type_names());
       }
       t.type = static_cast<tensor_type>(type_id);
-      const auto row = row_bytes(t.type, static_cast<uint64_t>(t.dims[0]));
-      if (!row) {
+      if (static_cast<uint64_t>(t.dims[0]) % traits->block_elems != 0) {
         return fail("row length " + std::to_string(t.dims[0]) + " is not a multiple of the " + traits->name +
                     " block size " + std::to_string(traits->block_elems));
       }
-      const auto n_bytes = checked_mul(*row, n_elements / static_cast<uint64_t>(t.dims[0]));
+      const auto row = row_bytes(t.type, static_cast<uint64_t>(t.dims[0]));
+      const auto n_bytes = row ? checked_mul(*row, n_elements / static_cast<uint64_t>(t.dims[0])) : std::nullopt;
       if (!n_bytes) return fail("data size of " + std::string(traits->name) + " " + dims_string(t, t.n_dims) + " overflows 64 bits");
       t.n_bytes = *n_bytes;
 
@@ -406,8 +406,10 @@ class Parser {
     // Tensors may leave gaps but must not share bytes.
     std::vector<size_t> order(out_.tensors.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(),
-              [&](size_t a, size_t b) { return out_.tensors[a].offset < out_.tensors[b].offset; });
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      const uint64_t oa = out_.tensors[a].offset, ob = out_.tensors[b].offset;
+      return oa != ob ? oa < ob : a < b;  // ties by index, so the later tensor is the one reported
+    });
     for (size_t k = 1; k < order.size(); ++k) {
       const TensorInfo& prev = out_.tensors[order[k - 1]];
       const TensorInfo& cur = out_.tensors[order[k]];

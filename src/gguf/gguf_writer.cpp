@@ -186,6 +186,9 @@ Status GgufWriter::add_tensor(std::string_view name, tensor_type type, const std
   }
   const auto traits = traits_of(type);
   if (!traits) return invalid_argument(label + "unknown tensor type id " + std::to_string(static_cast<uint32_t>(type)));
+  if (!has_tensor_type_enumerator(static_cast<uint32_t>(type))) {
+    return invalid_argument(label + "tensor type " + traits->name + " cannot be written (GgufFile does not read it)");
+  }
   uint64_t rows = 1;
   for (size_t d = 0; d < dims.size(); ++d) {
     if (dims[d] < 1) return invalid_argument(label + "dimension " + std::to_string(d) + " is " + std::to_string(dims[d]));
@@ -194,12 +197,12 @@ Status GgufWriter::add_tensor(std::string_view name, tensor_type type, const std
     if (!r) return invalid_argument(label + "element count overflows 64 bits");
     rows = *r;
   }
-  const auto row = row_bytes(type, static_cast<uint64_t>(dims[0]));
-  if (!row) {
+  if (static_cast<uint64_t>(dims[0]) % traits->block_elems != 0) {
     return invalid_argument(label + "row length " + std::to_string(dims[0]) + " is not a multiple of the " +
                             traits->name + " block size " + std::to_string(traits->block_elems));
   }
-  const auto n_bytes = checked_mul(*row, rows);
+  const auto row = row_bytes(type, static_cast<uint64_t>(dims[0]));
+  const auto n_bytes = row ? checked_mul(*row, rows) : std::nullopt;
   if (!n_bytes) return invalid_argument(label + "size overflows 64 bits");
   if (*n_bytes != data.size()) {
     return invalid_argument(label + std::to_string(data.size()) + " bytes given; " + traits->name + " needs " +

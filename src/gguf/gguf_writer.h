@@ -88,7 +88,8 @@ class GgufWriter {
 
   // Adds a tensor with a copy of `data`. `dims` (1..4 entries, each >= 1) are in GGUF order,
   // dims[0] the row length, a multiple of the type's block size; `data` must hold exactly
-  // row_bytes(type, dims[0]) * dims[1] * ... bytes. Any known ggml type may be written.
+  // row_bytes(type, dims[0]) * dims[1] * ... bytes. `type` must be a tensor_type enumerator
+  // (supported or not); ids GgufFile rejects (IQ*, ...) are refused.
   Status add_tensor(std::string_view name, tensor_type type, const std::vector<int64_t>& dims,
                     std::span<const uint8_t> data);
   Status add_tensor_f32(std::string_view name, const std::vector<int64_t>& dims, std::span<const float> data);
