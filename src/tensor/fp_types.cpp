@@ -10,7 +10,7 @@
 namespace plexus::tensor::detail {
 
 void dequantize_row_f32(const void* src, float* dst, int64_t n) {
-  std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
+  if (n > 0) std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
 }
 
 void dequantize_row_f16(const void* src, float* dst, int64_t n) {
@@ -24,7 +24,7 @@ void dequantize_row_bf16(const void* src, float* dst, int64_t n) {
 }
 
 void quantize_row_f32(const float* src, void* dst, int64_t n) {
-  std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
+  if (n > 0) std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
 }
 
 void quantize_row_f16(const float* src, void* dst, int64_t n) {
