@@ -1,0 +1,163 @@
+// The real `plexus` binary, run as a user would: exit codes, one-line errors, streamed output.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "test_paths.h"
+
+namespace plexus {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) {
+    if (c == '\'') q += "'\\''";
+    else q += c;
+  }
+  return q + "'";
+}
+
+// Runs `plexus ARGS` through the shell, capturing stdout and stderr separately.
+Outcome plexus(const std::string& args, const std::string& stdin_text = "") {
+  const fs::path dir = fs::temp_directory_path();
+  const std::string tag = std::to_string(::getpid()) + "_" + std::to_string(std::rand());
+  const fs::path in = dir / ("plexus_in_" + tag), err = dir / ("plexus_err_" + tag);
+  std::ofstream(in) << stdin_text;
+  const std::string cmd = quote(testing::plexus_binary().string()) + " " + args + " <" + quote(in.string()) + " 2>" +
+                          quote(err.string());
+  Outcome o;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return o;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) o.out.append(buf.data(), n);
+  const int status = ::pclose(p);
+  o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::stringstream ss;
+  ss << std::ifstream(err).rdbuf();
+  o.err = ss.str();
+  fs::remove(in);
+  fs::remove(err);
+  return o;
+}
+
+std::string model(const std::string& name) { return quote((testing::shared_dir() / "models" / name).string()); }
+
+size_t lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
+
+TEST(Cli, RunStreamsGreedyStoryMatchingTheGolden) {
+  // The golden's greedy continuation of "Once upon a time" (first 32 ids) as text.
+  std::ifstream golden(testing::shared_dir() / "golden" / "generation" / "stories260K.jsonl");
+  std::string line;
+  ASSERT_TRUE(std::getline(golden, line));
+  auto j = nlohmann::json::parse(line);
+  ASSERT_EQ(j["prompt"], "Once upon a time");
+  const int n = static_cast<int>(j["ids"].size());
+  Outcome o = plexus("run " + model("stories260K.gguf") + " 'Once upon a time' --temp 0 -n " + std::to_string(n));
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.out, "Once upon a time" + j["text"].get<std::string>() + "\n");
+}
+
+TEST(Cli, JsonlFormatGivesOneObjectPerTokenWithTopLogprobs) {
+  Outcome o = plexus("run " + model("stories260K.gguf") + " 'Once upon a time' --temp 0 -n 5 --format jsonl --top 3");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  std::istringstream in(o.out);
+  std::string l;
+  int count = 0;
+  while (std::getline(in, l)) {
+    auto j = nlohmann::json::parse(l);
+    ASSERT_TRUE(j.contains("id") && j.contains("text") && j.contains("top"));
+    ASSERT_EQ(j["top"].size(), 3u);
+    EXPECT_EQ(j["top"][0][0], j["id"]);
+    ++count;
+  }
+  EXPECT_EQ(count, 5);
+}
+
+TEST(Cli, VerbosePrintsSpeeds) {
+  Outcome o = plexus("run " + model("stories260K.gguf") + " 'Once' -n 8 --seed 1 --verbose");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_NE(o.err.find("tokens/s"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("loaded"), std::string::npos) << o.err;
+}
+
+TEST(Cli, InteractiveModeReadsPromptsFromStdin) {
+  Outcome o = plexus("run " + model("stories260K.gguf") + " -n 4 --temp 0", "Once upon a time\nThe cat\n");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(lines(o.out), 2u) << o.out;
+}
+
+TEST(Cli, ContextOverflowIsAOneLineError) {
+  Outcome o = plexus("run " + model("stories260K.gguf") + " 'Once upon a time' -c 16 -n 100");
+  EXPECT_NE(o.exit_code, 0);
+  EXPECT_EQ(lines(o.err), 1u) << o.err;
+  EXPECT_EQ(o.err.rfind("error: ", 0), 0u) << o.err;
+  EXPECT_NE(o.err.find("context"), std::string::npos) << o.err;
+}
+
+TEST(Cli, MissingAndMalformedFilesAreOneLineErrors) {
+  for (const std::string& target : {std::string("/nonexistent/model.gguf"), std::string("/etc/hostname")}) {
+    for (const std::string& cmd : {std::string("run"), std::string("show"), std::string("tokenize")}) {
+      Outcome o = plexus(cmd + " " + quote(target) + (cmd == "tokenize" ? " hi" : cmd == "run" ? " hi" : ""));
+      EXPECT_NE(o.exit_code, 0) << cmd << " " << target;
+      EXPECT_EQ(lines(o.err), 1u) << o.err;
+      EXPECT_EQ(o.err.rfind("error: ", 0), 0u) << o.err;
+    }
+  }
+}
+
+TEST(Cli, UnknownFlagIsAUsageError) {
+  Outcome o = plexus("run --no-such-flag x");
+  EXPECT_NE(o.exit_code, 0);
+  EXPECT_EQ(lines(o.err), 1u) << o.err;
+}
+
+TEST(Cli, TokenizeWorksOnVocabOnlyFiles) {
+  const std::string vocab = quote((testing::shared_dir() / "golden" / "tokenizer" / "ggml-vocab-llama-bpe.gguf").string());
+  Outcome o = plexus("tokenize " + vocab + " 'Hello<|eot_id|>world' --add-special --parse-special --json");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  auto j = nlohmann::json::parse(o.out);
+  EXPECT_EQ(j["ids"], nlohmann::json::parse("[128000, 9906, 128009, 14957]"));
+  EXPECT_EQ(j["pieces"][2], "<|eot_id|>");
+  Outcome plain = plexus("tokenize " + vocab + " -", "Hello world");
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_EQ(plain.out, "9906 1917\n");
+}
+
+TEST(Cli, ShowDescribesModel) {
+  Outcome o = plexus("show " + model("synth/synth-llama3-Q4_K_M.gguf") + " --json --sha256");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  auto j = nlohmann::json::parse(o.out);
+  EXPECT_EQ(j["architecture"], "llama");
+  EXPECT_EQ(j["context_length"], 2048);
+  EXPECT_EQ(j["sha256"], "c81bef0f5f34f52e5bb11f28e70aa7d2d75faacb0db17ed92bbcc79811825d63");
+  EXPECT_EQ(j["tensor_types"]["Q6_K"], 3);
+  EXPECT_GT(j["parameters"].get<uint64_t>(), 1000000u);
+}
+
+TEST(Cli, UnsupportedArchitectureNamesTheSupportedOnes) {
+  Outcome o = plexus("run " + quote((testing::shared_dir() / "golden" / "tokenizer" / "ggml-vocab-falcon.gguf").string()) + " hi");
+  EXPECT_NE(o.exit_code, 0);
+  EXPECT_NE(o.err.find("falcon"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("llama"), std::string::npos) << o.err;
+}
+
+}  // namespace
+}  // namespace plexus
