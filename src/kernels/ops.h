@@ -1,5 +1,6 @@
 // The op set the models are written in. Kernels know nothing of models: they see matrices and
-// float rows. Each op has a scalar reference; faster variants are chosen once at start-up.
+// float rows. Each op has a scalar reference (ref/); faster variants are chosen once at start-up
+// through the table in op_table.h, which every function below forwards to.
 // Thread-safe: ops are pure functions of their arguments; ops taking a ThreadPool run on it.
 #pragma once
 

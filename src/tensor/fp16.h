@@ -26,17 +26,15 @@ inline float bits_float(uint32_t u) {
 }
 
 // Exact: every binary16 value (subnormals, infinities, NaN payloads) is a binary32 value.
+// Finite values: the 15 exponent+mantissa bits, shifted into place, read as a binary32 whose
+// exponent is 112 too small (binary16 subnormals land on binary32 subnormals); multiplying by
+// 2^112 rebiases exactly. Branch-free for finite inputs, so row loops vectorize. (Assumes the
+// FPU does not treat subnormal inputs as zero, i.e. no DAZ, which nothing in Plexus enables.)
 inline float fp16_to_fp32(uint16_t h) {
   const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
-  const uint32_t exp = (h >> 10) & 0x1fu;
-  const uint32_t mant = h & 0x3ffu;
-  if (exp == 0) {
-    // Zero or subnormal: mant * 2^-24, exact in binary32.
-    const float v = static_cast<float>(mant) * 0x1p-24f;
-    return sign ? -v : v;
-  }
-  if (exp == 31) return bits_float(sign | 0x7f800000u | (mant << 13));  // inf / NaN (payload kept)
-  return bits_float(sign | ((exp + 112u) << 23) | (mant << 13));        // rebias 15 -> 127
+  const uint32_t em = h & 0x7fffu;
+  if (em >= 0x7c00u) return bits_float(sign | 0x7f800000u | ((em & 0x3ffu) << 13));  // inf / NaN
+  return bits_float(sign | float_bits(bits_float(em << 13) * 0x1p112f));
 }
 
 // Round to nearest even. Overflow (|f| >= 65520) gives infinity; NaN stays NaN (quiet, sign and

@@ -92,8 +92,7 @@ void contract_violation(const char* function, tensor_type type, int64_t n, const
 
 tensor_type vec_dot_type(tensor_type weights) {
   const type_ops* ops = find_type_ops(weights);
-  if (ops == nullptr || ops->vec_dot == nullptr) contract_violation("vec_dot_type", weights, 0, "not a weight type");
-  return ops->vec_dot_type;
+  return ops != nullptr ? ops->vec_dot_type : tensor_type::f32;
 }
 
 void dequantize_row(tensor_type type, const void* src, float* dst, int64_t n) {

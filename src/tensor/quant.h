@@ -13,6 +13,7 @@
 namespace plexus::tensor {
 
 // The type that activations are converted to before a dot product with weights of type `weights`.
+// Total: a type without a vec_dot (see can_vec_dot) maps to F32 (Q8_1 and Q8_K to themselves).
 tensor_type vec_dot_type(tensor_type weights);
 
 // n must be a multiple of the type's block size (callers check with row_bytes()).

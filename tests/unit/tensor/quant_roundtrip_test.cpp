@@ -70,6 +70,10 @@ TEST(TypeTable, CoverageAndVecDotTypes) {
   for (tensor_type t : {tensor_type::q2_k, tensor_type::q3_k, tensor_type::q4_k, tensor_type::q5_k, tensor_type::q6_k}) {
     EXPECT_EQ(vec_dot_type(t), tensor_type::q8_k);
   }
+  EXPECT_EQ(vec_dot_type(tensor_type::q8_k), tensor_type::q8_k);  // activation formats map to themselves
+  EXPECT_EQ(vec_dot_type(tensor_type::q8_1), tensor_type::q8_1);
+  EXPECT_EQ(vec_dot_type(tensor_type::i8), tensor_type::f32);  // total: no abort for other ids
+  EXPECT_EQ(vec_dot_type(static_cast<tensor_type>(20)), tensor_type::f32);
   EXPECT_EQ(required_alignment(tensor_type::f32), 4u);
   EXPECT_EQ(required_alignment(tensor_type::q4_k), 2u);
   EXPECT_EQ(required_alignment(tensor_type::i8), 1u);
