@@ -57,6 +57,8 @@ struct ParsedGguf {
   std::unordered_map<std::string_view, size_t> tensor_index;
 };
 
+// Decodes one image into a ParsedGguf; every read is bounds-checked against the image size.
+// Not thread-safe: one parse per instance; borrows the file, options and output.
 class Parser {
  public:
   Parser(const MappedFile& file, const OpenOptions& options, ParsedGguf* out)
@@ -65,7 +67,8 @@ class Parser {
         options_(options),
         max_depth_(std::min(options.max_array_depth, kMaxDepthHardCap)),
         out_(*out) {
-    if (file.path() != "<memory>") file_label_ = quoted(file.path()) + ": ";
+    // MappedFile::from_bytes names its images "<memory>"; only real paths go into messages.
+    if (file.path() != "<memory>") file_label_ = "'" + file.path() + "': ";
   }
 
   Status run() {

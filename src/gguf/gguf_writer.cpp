@@ -222,6 +222,7 @@ Status GgufWriter::add_tensor_f32(std::string_view name, const std::vector<int64
 
 // Receives the file image in order: appends to a vector, streams to a FILE, or (with neither)
 // only counts. Counts bytes so that padding can be computed.
+// Not thread-safe: one serialization per instance; borrows the vector or FILE.
 class GgufWriter::Sink {
  public:
   Sink() = default;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (clang, -DPLEXUS_FUZZ=ON) and runs each for SECONDS (default 60)
-# on a temporary copy of its seed corpus tests/fuzz/corpus/<name>/. Exits non-zero on any crash,
+# on a temporary copy of its seed corpus tests/fuzz/corpus/<name>/ (with tests/fuzz/<name>.dict as
+# its dictionary when present). Exits non-zero on any crash,
 # leak, timeout or out-of-memory finding; reproducers are kept under <build>/fuzz-artifacts/<target>/.
 #   tests/fuzz/run_fuzz.sh [SECONDS]
 # Environment: PLEXUS_FUZZ_BUILD (build dir, default build/fuzz), PLEXUS_FUZZ_MODULES (modules to
@@ -30,9 +31,11 @@ while read -r name exe; do
   artifacts="$build/fuzz-artifacts/$name"
   mkdir -p "$corpus" "$artifacts"
   if [ -d "$corpus_src" ]; then cp -R "$corpus_src/." "$corpus/"; fi
+  dict=()
+  if [ -f "$root/tests/fuzz/${name#fuzz_}.dict" ]; then dict=(-dict="$root/tests/fuzz/${name#fuzz_}.dict"); fi
   echo "run_fuzz: $name for ${seconds}s ($(ls "$corpus" | wc -l) seeds)"
   # -malloc_limit_mb: any single allocation this large is a finding (inputs are small).
-  if ! "$exe" "$corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=256 \
+  if ! "$exe" "$corpus" "${dict[@]}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=256 \
        -artifact_prefix="$artifacts/" -print_final_stats=1 >"$work/$name.log" 2>&1; then
     echo "run_fuzz: $name FAILED; last lines of its log:" >&2
     tail -n 40 "$work/$name.log" >&2

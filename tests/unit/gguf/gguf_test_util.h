@@ -33,6 +33,7 @@ inline std::unique_ptr<GgufFile> open_ok(const bytes_t& bytes, const OpenOptions
 }
 
 // Appends little-endian fields; for hand-made (often malformed) images.
+// Not thread-safe: a plain value type.
 class RawBuilder {
  public:
   RawBuilder& u8(uint8_t v) { return put(&v, 1); }
