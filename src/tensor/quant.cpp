@@ -85,8 +85,8 @@ const type_ops* find_type_ops(tensor_type type) {
 }
 
 void contract_violation(const char* function, tensor_type type, int64_t n, const char* what) {
-  std::fprintf(stderr, "plexus::tensor::%s: type id %u, n=%lld: %s\n", function, static_cast<unsigned>(type),
-               static_cast<long long>(n), what);
+  std::fprintf(stderr, "plexus::tensor::%s: type %s (id %u), n=%lld: %s\n", function, tensor_type_name(type),
+               static_cast<unsigned>(type), static_cast<long long>(n), what);
   std::abort();
 }
 

@@ -152,6 +152,24 @@ TEST(GetRow, DequantizesTheRequestedRow) {
   }
 }
 
+TEST(MatmulDeathTest, BrokenMatrixInvariantsStopWithAMessage) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  ThreadPool pool(1);
+  const test_matrix m = make_matrix(tensor_type::f32, 4, 64, 0, 1);
+  std::vector<float> x(64), y(4);
+  MatrixView short_stride = m.view;
+  short_stride.row_stride = 100;
+  EXPECT_DEATH(matmul(short_stride, x.data(), 1, y.data(), pool), "row_stride is shorter than a row");
+  MatrixView misaligned = m.view;
+  misaligned.data += 2;
+  EXPECT_DEATH(matmul(misaligned, x.data(), 1, y.data(), pool), "not aligned");
+  const test_matrix q = make_matrix(tensor_type::q4_0, 2, 64, 0, 1);
+  MatrixView partial_block = q.view;
+  partial_block.cols = 48;
+  EXPECT_DEATH(matmul(partial_block, x.data(), 1, y.data(), pool), "whole number of blocks");
+  EXPECT_DEATH(get_row(m.view, 4, y.data()), "row index out of range");
+}
+
 TEST(OpTable, ReferenceIsSelectedAndComplete) {
   const op_table& ref = reference_op_table();
   EXPECT_STREQ(ref.name, "ref");

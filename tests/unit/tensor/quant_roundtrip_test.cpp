@@ -208,6 +208,17 @@ TEST(RoundTrip, NonFiniteInputsAreHandled) {
   }
 }
 
+// Broken caller invariants stop the process with a message instead of reading out of bounds.
+TEST(ContractViolationDeathTest, BadTypeOrLength) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  float out[64];
+  const std::vector<uint8_t> bytes(256);
+  EXPECT_DEATH(dequantize_row(tensor_type::i8, bytes.data(), out, 32), "I8 .*no reference implementation");
+  EXPECT_DEATH(dequantize_row(tensor_type::q4_0, bytes.data(), out, 33), "Q4_0 .*multiple of the block size");
+  EXPECT_DEATH(quantize_row(tensor_type::q4_k, out, nullptr, 64), "multiple of the block size");
+  EXPECT_DEATH(vec_dot(tensor_type::q8_k, 256, bytes.data(), bytes.data()), "not a weight type");
+}
+
 TEST(RoundTrip, EmptyRowIsANoOp) {
   for (tensor_type t : quantizable_types()) {
     quantize_row(t, nullptr, nullptr, 0);
