@@ -137,7 +137,7 @@ TEST_P(TokenizerGolden, MatchesReference) {
         const std::string want = j.at("detok").get<std::string>();
         if (d != want) {
           log.add(where + "\n  expected detok " + nlohmann::json(want).dump() + "\n  got detok      " +
-                  nlohmann::json(d).dump() + " (hex " + hex(d) + ")");
+                  nlohmann::json(d).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + " (hex " + hex(d) + ")");
         }
       } else if (j.contains("detok_hex")) {
         if (hex(d) != j.at("detok_hex").get<std::string>()) log.add(where + "\n  detok_hex mismatch: got " + hex(d));
