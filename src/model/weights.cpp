@@ -19,6 +19,10 @@ Result<const gguf::TensorInfo*> find_supported(const gguf::GgufFile& file, const
     return unsupported("tensor '" + name + "' has type " + (traits ? traits->name : "unknown") +
                        ", which the engine does not support (supported: " + supported_tensor_type_names() + ")");
   }
+  if (reinterpret_cast<uintptr_t>(t->data) % tensor::required_alignment(t->type) != 0) {
+    return invalid_file("tensor '" + name + "' data is misaligned for type " + traits->name +
+                        " (general.alignment too small)");
+  }
   return t;
 }
 
@@ -35,6 +39,9 @@ Result<kernels::MatrixView> load_matrix(const gguf::GgufFile& file, const std::s
                         ", " + std::to_string(rows) + "]");
   }
   auto stride = row_bytes(t->type, static_cast<uint64_t>(cols));
+  if (!tensor::can_vec_dot(t->type)) {
+    return unsupported("tensor '" + name + "' has type " + tensor_type_name(t->type) + ", which cannot be a weight matrix");
+  }
   if (!stride) return invalid_file("tensor '" + name + "': row length " + std::to_string(cols) + " does not fit its type");
   kernels::MatrixView view;
   view.type = t->type;
@@ -49,6 +56,9 @@ Result<std::vector<float>> load_vector(const gguf::GgufFile& file, const std::st
   PLEXUS_ASSIGN_OR_RETURN(const gguf::TensorInfo* t, find_supported(file, name));
   if (t->n_elements != static_cast<uint64_t>(n) || t->dims[0] != n) {
     return invalid_file("tensor '" + name + "' has shape " + dims_string(*t) + ", expected [" + std::to_string(n) + "]");
+  }
+  if (!tensor::can_dequantize(t->type)) {
+    return unsupported("tensor '" + name + "' has type " + tensor_type_name(t->type) + ", which cannot be read as floats");
   }
   std::vector<float> out(static_cast<size_t>(n));
   tensor::dequantize_row(t->type, t->data, out.data(), n);
