@@ -56,6 +56,11 @@ Result<std::optional<bool>> optional_bool(const GgufFile& f, std::string_view ke
 Status read_id(const GgufFile& f, std::string_view key, int32_t n_tokens, bool strict, token_id& id) {
   if (f.find(key) == nullptr) return {};
   PLEXUS_ASSIGN_OR_RETURN(int64_t v, f.get_int(key));
+  // -1 and its u32 spelling 0xFFFFFFFF mean "no such token" (llama.cpp's LLAMA_TOKEN_NULL).
+  if (v == -1 || v == 0xFFFFFFFFll) {
+    id = -1;
+    return {};
+  }
   if (v < 0 || v >= n_tokens) {
     if (!strict) return {};
     return invalid_file(std::string(key) + " = " + std::to_string(v) + " is outside the vocabulary [0, " +
