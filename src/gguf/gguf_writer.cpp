@@ -318,7 +318,9 @@ Status GgufWriter::serialize(Sink& s) const {
     if (!next) return invalid_argument("gguf writer: tensor data exceeds 2^64 bytes");
     offset = *next;
   }
-  s.pad_to(align);
+  // No tensors, no data section: the image ends after the infos (readers accept both forms), so a
+  // large general.alignment cannot inflate a metadata-only file.
+  if (!tensors_.empty()) s.pad_to(align);
   for (const Tensor& t : tensors_) {
     s.put(t.data.data(), t.data.size());
     s.pad_to(align);

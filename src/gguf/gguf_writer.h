@@ -3,7 +3,8 @@
 //
 // Layout written: header, key/values, tensor infos, zero padding to the alignment, then each
 // tensor's data at the next multiple of the alignment (zero padding after every tensor, as
-// llama.cpp writes it). The alignment is general.alignment when that key is set (as u32, a
+// llama.cpp writes it). A file without tensors ends right after the key/values and tensor infos,
+// with no padding. The alignment is general.alignment when that key is set (as u32, a
 // non-zero power of two), else 32.
 //
 // Errors in the calls that return void (an empty or non-UTF-8 key, a malformed Value) are kept and

@@ -20,14 +20,26 @@ using namespace plexus::gguf::testing;
 TEST(GgufRoundTrip, EmptyFile) {
   GgufWriter w;
   const bytes_t bytes = image_of(w);
-  ASSERT_EQ(bytes.size(), 32u);  // 24-byte header padded to 32
+  ASSERT_EQ(bytes.size(), 24u);  // the header alone: no tensors, no padded data section
   auto f = open_ok(bytes);
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->version(), 3u);
   EXPECT_EQ(f->alignment(), 32u);
   EXPECT_TRUE(f->metadata().empty());
   EXPECT_TRUE(f->tensors().empty());
-  EXPECT_EQ(f->data_offset(), 32u);
+  EXPECT_EQ(f->data_offset(), 24u);  // clamped to the file size
+}
+
+TEST(GgufRoundTrip, MetadataOnlyFileIsNotPaddedToTheAlignment) {
+  GgufWriter w;
+  w.set_u32("general.alignment", 1u << 29);
+  w.set_string("tokenizer.ggml.model", "llama");
+  const bytes_t bytes = image_of(w);
+  EXPECT_LT(bytes.size(), 200u);
+  auto f = open_ok(bytes);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->alignment(), 1u << 29);
+  EXPECT_EQ(f->data_offset(), bytes.size());
 }
 
 TEST(GgufRoundTrip, EveryScalarType) {
