@@ -119,7 +119,7 @@ TEST(VocabErrors, SpecialIdsOutOfRange) {
     expect_error(w, error_code::invalid_file, key);
     gguf::GgufWriter w2;
     write_bpe_vocab(w2);
-    w2.set_i32(key, -1);
+    w2.set_i32(key, -2);  // -1 and 0xFFFFFFFF mean "unset"
     expect_error(w2, error_code::invalid_file, key);
   }
   gguf::GgufWriter w;
