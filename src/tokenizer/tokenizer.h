@@ -29,7 +29,8 @@ class Tokenizer {
 
   // add_special: BOS/EOS (or [CLS]/[SEP]) as the vocab's add_bos/add_eos say (llama.cpp defaults
   // when the keys are absent). parse_special: text matching a control/user-defined token's text
-  // becomes that token. Invalid UTF-8 input never fails: it is tokenized byte-wise.
+  // becomes that token. Invalid UTF-8 input never fails: SentencePiece vocabularies fall back to
+  // byte tokens, byte-level BPE and WordPiece see each invalid byte as U+FFFD (as llama.cpp does).
   virtual std::vector<token_id> encode(std::string_view text, bool add_special, bool parse_special) const = 0;
 
   // The raw bytes of one token (SentencePiece ▁ -> space, <0xNN> -> byte, byte-level BPE mapped

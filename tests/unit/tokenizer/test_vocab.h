@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -59,8 +60,11 @@ inline std::filesystem::path golden_vocab(const std::string& name) {
   return plexus::testing::shared_dir() / "golden" / "tokenizer" / ("ggml-vocab-" + name + ".gguf");
 }
 
-// nullptr (and the test is skipped by the caller) when the golden data is absent.
-inline std::unique_ptr<Tokenizer> load_golden(const std::string& name) {
+// nullptr (and the test is skipped by the caller) when the golden data is absent. Loaded once
+// per process and shared (a Tokenizer is immutable and thread-safe).
+inline const Tokenizer* load_golden(const std::string& name) {
+  static std::map<std::string, std::unique_ptr<Tokenizer>> cache;
+  if (auto it = cache.find(name); it != cache.end()) return it->second.get();
   const auto path = golden_vocab(name);
   if (!std::filesystem::exists(path)) return nullptr;
   auto file = gguf::GgufFile::open(path.string());
@@ -69,7 +73,7 @@ inline std::unique_ptr<Tokenizer> load_golden(const std::string& name) {
   auto tok = Tokenizer::from_gguf(**file);
   EXPECT_TRUE(tok.ok()) << tok.status().to_string();
   if (!tok.ok()) return nullptr;
-  return std::move(tok).value();
+  return cache.emplace(name, std::move(tok).value()).first->second.get();
 }
 
 inline const std::vector<std::string>& golden_vocab_names() {
