@@ -51,8 +51,9 @@ Result<std::optional<bool>> optional_bool(const GgufFile& f, std::string_view ke
   return std::optional<bool>{v};
 }
 
-// A token id key: absent leaves `id` alone; out of range is an error when `strict`, else
-// ignored (llama.cpp warns and keeps the default).
+// A token id key: absent leaves `id` alone; -1 / 0xFFFFFFFF set it to "none"; any other value
+// outside the vocabulary is an error when `strict`, else ignored (llama.cpp warns, keeps the
+// default).
 Status read_id(const GgufFile& f, std::string_view key, int32_t n_tokens, bool strict, token_id& id) {
   if (f.find(key) == nullptr) return {};
   PLEXUS_ASSIGN_OR_RETURN(int64_t v, f.get_int(key));

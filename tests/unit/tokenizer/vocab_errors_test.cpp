@@ -121,6 +121,10 @@ TEST(VocabErrors, SpecialIdsOutOfRange) {
     write_bpe_vocab(w2);
     w2.set_i32(key, -2);  // -1 and 0xFFFFFFFF mean "unset"
     expect_error(w2, error_code::invalid_file, key);
+    gguf::GgufWriter w3;
+    write_bpe_vocab(w3);
+    w3.set_u32(key, 0xFFFFFFFFu);
+    EXPECT_TRUE(build_status(w3).ok()) << key << ": " << build_status(w3).to_string();
   }
   gguf::GgufWriter w;
   write_bpe_vocab(w);
@@ -138,6 +142,20 @@ TEST(VocabErrors, AddBosWithoutBos) {
   write_bpe_vocab(w2);
   w2.set_u32("tokenizer.ggml.add_bos_token", 1);
   expect_error(w2, error_code::invalid_file, "tokenizer.ggml.add_bos_token");
+}
+
+TEST(VocabErrors, SharedModelsLoad) {
+  // Real files in ../shared/models (one has seperator_token_id = 0xFFFFFFFF).
+  for (const char* name : {"stories260K.gguf", "llama-2-tiny-random.gguf"}) {
+    const auto path = plexus::testing::shared_dir() / "models" / name;
+    if (!std::filesystem::exists(path)) continue;
+    auto file = gguf::GgufFile::open(path.string());
+    ASSERT_TRUE(file.ok()) << file.status().to_string();
+    auto tok = Tokenizer::from_gguf(**file);
+    ASSERT_TRUE(tok.ok()) << name << ": " << tok.status().to_string();
+    EXPECT_EQ((*tok)->bos_id(), 1);
+    EXPECT_FALSE((*tok)->encode("Once upon a time", true, false).empty());
+  }
 }
 
 TEST(VocabErrors, MalformedMerges) {
