@@ -116,17 +116,7 @@ Status Session::generate(std::span<const int32_t> prompt, const GenerateOptions&
     ev.id = sampler.sample(row, tokens_);
     sampling::log_softmax(row, logprobs);
     ev.logprob = logprobs[static_cast<size_t>(ev.id)];
-    if (options.top_logprobs > 0) {
-      std::vector<int32_t> order(static_cast<size_t>(n_vocab));
-      for (int32_t k = 0; k < n_vocab; ++k) order[static_cast<size_t>(k)] = k;
-      const size_t top_n = std::min<size_t>(static_cast<size_t>(options.top_logprobs), order.size());
-      std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(top_n), order.end(),
-                        [&](int32_t a, int32_t b) {
-                          return logprobs[static_cast<size_t>(a)] > logprobs[static_cast<size_t>(b)] ||
-                                 (logprobs[static_cast<size_t>(a)] == logprobs[static_cast<size_t>(b)] && a < b);
-                        });
-      for (size_t k = 0; k < top_n; ++k) ev.top.emplace_back(order[k], logprobs[static_cast<size_t>(order[k])]);
-    }
+    if (options.top_logprobs > 0) ev.top = sampling::top_logprobs(logprobs, options.top_logprobs);
     const bool eog = options.stop_at_eog && tok.is_eog(ev.id);
     const bool last = eog || i + 1 == limit;
     ev.text = eog ? decoder.flush() : decoder.push(ev.id);

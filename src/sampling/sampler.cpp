@@ -23,6 +23,21 @@ void log_softmax(std::span<const float> logits, std::span<float> out) {
   for (size_t i = 0; i < logits.size(); ++i) out[i] = static_cast<float>(static_cast<double>(logits[i]) - max - log_sum);
 }
 
+std::vector<std::pair<int32_t, float>> top_logprobs(std::span<const float> values, int32_t n) {
+  std::vector<int32_t> order(values.size());
+  for (size_t k = 0; k < order.size(); ++k) order[k] = static_cast<int32_t>(k);
+  const size_t top_n = std::min(static_cast<size_t>(std::max(n, 0)), order.size());
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(top_n), order.end(),
+                    [&](int32_t a, int32_t b) {
+                      const float va = values[static_cast<size_t>(a)], vb = values[static_cast<size_t>(b)];
+                      return va > vb || (va == vb && a < b);
+                    });
+  std::vector<std::pair<int32_t, float>> out;
+  out.reserve(top_n);
+  for (size_t k = 0; k < top_n; ++k) out.emplace_back(order[k], values[static_cast<size_t>(order[k])]);
+  return out;
+}
+
 int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> history) {
   const size_t n_vocab = logits.size();
   candidates_.resize(n_vocab);

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "sampling/rng.h"
@@ -49,5 +50,7 @@ class Sampler {
 int32_t argmax(std::span<const float> values);
 // log-softmax of `logits` written to `out` (same size), computed in double for accuracy.
 void log_softmax(std::span<const float> logits, std::span<float> out);
+// The n largest (id, value) pairs of `values`, largest first (lower id first on ties).
+std::vector<std::pair<int32_t, float>> top_logprobs(std::span<const float> values, int32_t n);
 
 }  // namespace plexus::sampling
