@@ -45,8 +45,6 @@ uint64_t min_encoded_size(value_type t) {
   return 1;
 }
 
-bool is_known_value_type(uint32_t t) { return t <= static_cast<uint32_t>(value_type::f64); }
-
 struct ParsedGguf {
   uint32_t version = 0;
   uint64_t alignment = kDefaultAlignment;

@@ -12,6 +12,9 @@ namespace plexus::gguf {
 inline constexpr std::string_view kAlignmentKey = "general.alignment";
 inline constexpr uint64_t kDefaultAlignment = 32;
 
+// True for the 13 GGUF value type ids (u8 = 0 ... f64 = 12).
+inline bool is_known_value_type(uint32_t t) { return t <= 12; }
+
 // RFC 3629 UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF.
 bool is_valid_utf8(std::string_view s);
 

@@ -24,13 +24,13 @@ Value scalar_value(value_type t) {
   return v;
 }
 
-bool is_known_value_type(value_type t) { return static_cast<uint32_t>(t) <= static_cast<uint32_t>(value_type::f64); }
-
 // Empty when `v` can be written: known types, and array items all of the array's element type.
 std::string value_problem(const Value& v) {
-  if (!is_known_value_type(v.type)) return "unknown value type " + std::to_string(static_cast<uint32_t>(v.type));
+  if (!is_known_value_type(static_cast<uint32_t>(v.type))) {
+    return "unknown value type " + std::to_string(static_cast<uint32_t>(v.type));
+  }
   if (v.type != value_type::array) return {};
-  if (!is_known_value_type(v.elem_type)) {
+  if (!is_known_value_type(static_cast<uint32_t>(v.elem_type))) {
     return "unknown array element type " + std::to_string(static_cast<uint32_t>(v.elem_type));
   }
   for (size_t i = 0; i < v.items.size(); ++i) {
