@@ -41,11 +41,14 @@ void attend_batch(const AttentionShape& shape, int64_t layer, const std::vector<
       const int64_t i = item / shape.n_head;
       const int64_t h = item % shape.n_head;
       const BatchToken& t = batch[static_cast<size_t>(i)];
+      const std::vector<int32_t>& table = cache.block_table(t.seq);
+      const int64_t bs = cache.block_size();
+      const int64_t row = cache.row_floats();
       const int64_t kvh = h / group;
       const float* qh = q + i * q_width + h * hd;
       const int64_t len = span[static_cast<size_t>(i)];
       for (int64_t p = 0; p < len; ++p) {
-        const float* kp = cache.key(layer, t.seq, p) + kvh * hd;
+        const float* kp = cache.key_block(layer, table[static_cast<size_t>(p / bs)]) + (p % bs) * row + kvh * hd;
         float dot = 0.0f;
         for (int64_t e = 0; e < hd; ++e) dot += qh[e] * kp[e];
         sc[p] = dot * scale;
@@ -54,7 +57,7 @@ void attend_batch(const AttentionShape& shape, int64_t layer, const std::vector<
       float* oh = out + i * q_width + h * hd;
       std::fill(oh, oh + hd, 0.0f);
       for (int64_t p = 0; p < len; ++p) {
-        const float* vp = cache.value(layer, t.seq, p) + kvh * hd;
+        const float* vp = cache.value_block(layer, table[static_cast<size_t>(p / bs)]) + (p % bs) * row + kvh * hd;
         const float w = sc[p];
         for (int64_t e = 0; e < hd; ++e) oh[e] += w * vp[e];
       }

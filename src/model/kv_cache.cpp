@@ -169,6 +169,12 @@ int64_t KvCache::reserved_positions(int32_t seq) const {
   return it == tables_.end() ? 0 : static_cast<int64_t>(it->second.size()) * block_size_;
 }
 
+const std::vector<int32_t>& KvCache::block_table(int32_t seq) const {
+  static const std::vector<int32_t> empty;
+  auto it = tables_.find(seq);
+  return it == tables_.end() ? empty : it->second;
+}
+
 size_t KvCache::offset(int64_t layer, int32_t seq, int64_t pos) const {
   const auto& table = tables_.at(seq);
   assert(pos >= 0 && pos / block_size_ < static_cast<int64_t>(table.size()));

@@ -58,12 +58,23 @@ class KvCache {
   uint64_t bytes() const { return static_cast<uint64_t>(k_.size() + v_.size()) * sizeof(float); }
   const KvCacheShape& shape() const { return shape_; }
 
+  // Block ids of `seq` in position order (empty when unknown). Valid until the next reserve,
+  // truncate or free of that sequence.
+  const std::vector<int32_t>& block_table(int32_t seq) const;
+  // The rows of one block: [block_size, n_head_kv * head_dim] floats.
+  const float* key_block(int64_t layer, int32_t block) const { return k_.data() + block_offset(layer, block); }
+  const float* value_block(int64_t layer, int32_t block) const { return v_.data() + block_offset(layer, block); }
+  int64_t row_floats() const { return row_floats_; }
+
   // [n_head_kv * head_dim] floats for (layer, seq, pos); pos must be reserved.
   float* key(int64_t layer, int32_t seq, int64_t pos) { return k_.data() + offset(layer, seq, pos); }
   float* value(int64_t layer, int32_t seq, int64_t pos) { return v_.data() + offset(layer, seq, pos); }
 
  private:
   size_t offset(int64_t layer, int32_t seq, int64_t pos) const;
+  size_t block_offset(int64_t layer, int32_t block) const {
+    return static_cast<size_t>((layer * n_blocks_ + block) * block_size_ * row_floats_);
+  }
   int32_t take_block();            // from free_, else evicts the least recently used cached block
   void release_block(int32_t block);
   void copy_block(int32_t from, int32_t to);
