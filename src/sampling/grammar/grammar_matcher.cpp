@@ -1,0 +1,214 @@
+#include "sampling/grammar/grammar_matcher.h"
+
+#include <bit>
+#include <limits>
+
+#include "sampling/grammar/stack_automaton.h"
+
+namespace plexus::sampling::grammar {
+
+using detail::kDead;
+using detail::kOverflow;
+
+int32_t TokenMask::count() const {
+  int64_t c = 0;
+  for (uint64_t w : words_) c += std::popcount(w);
+  return static_cast<int32_t>(c);
+}
+
+void TokenMask::apply(std::span<float> logits) const {
+  constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+  const size_t n = std::min(logits.size(), static_cast<size_t>(n_));
+  for (size_t w = 0; w * 64 < n; ++w) {
+    const uint64_t word = words_[w];
+    if (word == ~uint64_t{0} && w * 64 + 64 <= n) continue;
+    const size_t end = std::min(n, w * 64 + 64);
+    for (size_t i = w * 64; i < end; ++i) {
+      if (((word >> (i & 63)) & 1) == 0) logits[i] = kNegInf;
+    }
+  }
+  for (size_t i = n; i < logits.size(); ++i) logits[i] = kNegInf;
+}
+
+GrammarMatcher::GrammarMatcher(std::shared_ptr<const Grammar> grammar, std::shared_ptr<const GrammarVocab> vocab,
+                               const MatcherOptions& options)
+    : grammar_(std::move(grammar)), vocab_(std::move(vocab)), options_(options) {
+  detail::AutomatonLimits limits;
+  limits.max_stacks = options.max_stacks;
+  limits.max_expansion_steps = options.max_expansion_steps;
+  automaton_ = std::make_unique<detail::StackAutomaton>(grammar_, limits);
+  depth_states_.resize(vocab_->max_token_length() + 1);
+  const size_t mask_bytes = (static_cast<size_t>(vocab_->n_vocab()) + 63) / 64 * 8;
+  max_slots_ = std::max<size_t>(1, options.mask_cache_bytes / mask_bytes);
+}
+
+GrammarMatcher::~GrammarMatcher() = default;
+
+Result<std::unique_ptr<GrammarMatcher>> GrammarMatcher::create(std::shared_ptr<const Grammar> grammar,
+                                                               std::shared_ptr<const GrammarVocab> vocab,
+                                                               const MatcherOptions& options) {
+  if (grammar == nullptr || vocab == nullptr) return invalid_argument("grammar matcher: null grammar or vocab");
+  std::unique_ptr<GrammarMatcher> m(new GrammarMatcher(std::move(grammar), std::move(vocab), options));
+  const int32_t start = m->automaton_->start();
+  if (start < 0) {
+    return out_of_range("grammar matcher: the start rule expands to more than " + std::to_string(options.max_stacks) +
+                        " parse stacks");
+  }
+  m->state_ = start;
+  return m;
+}
+
+void GrammarMatcher::reset() {
+  finished_ = false;
+  const int32_t start = automaton_->start();  // succeeded in create(); cached states make it cheap
+  if (start >= 0) state_ = start;
+}
+
+bool GrammarMatcher::is_complete() const { return !finished_ && automaton_->accepting(state_); }
+
+MatcherStats GrammarMatcher::stats() const {
+  MatcherStats s = stats_;
+  s.automaton_states = automaton_->n_states();
+  s.automaton_bytes = automaton_->memory_bytes();
+  return s;
+}
+
+void GrammarMatcher::maybe_compact() {
+  if (!automaton_->over_budget() && automaton_->memory_bytes() <= options_.automaton_bytes) return;
+  state_ = automaton_->compact(state_);
+  mask_slot_.clear();
+  slot_owner_.assign(slot_owner_.size(), -1);
+  ++stats_.compactions;
+}
+
+int32_t GrammarMatcher::walk(int32_t state, std::string_view bytes) {
+  for (char c : bytes) {
+    state = automaton_->step(state, static_cast<uint8_t>(c));
+    if (state < 0) return state;
+  }
+  return state;
+}
+
+Status GrammarMatcher::accept_bytes(std::string_view bytes) {
+  if (finished_) return invalid_argument("grammar: output already ended with an end-of-generation token");
+  maybe_compact();
+  const int32_t next = walk(state_, bytes);
+  if (next == kOverflow) {
+    return out_of_range("grammar: input is too ambiguous (more than " + std::to_string(options_.max_stacks) +
+                        " parse stacks)");
+  }
+  if (next == kDead) return invalid_argument("grammar: the grammar does not allow this text here");
+  state_ = next;
+  return {};
+}
+
+Status GrammarMatcher::accept_token(int32_t id) {
+  if (id < 0 || id >= vocab_->n_vocab()) {
+    return invalid_argument("grammar: token id " + std::to_string(id) + " outside the vocabulary");
+  }
+  if (finished_) return invalid_argument("grammar: output already ended with an end-of-generation token");
+  if (vocab_->is_eog(id)) {
+    if (!automaton_->accepting(state_)) {
+      return invalid_argument("grammar: end-of-generation token " + std::to_string(id) +
+                              " before the grammar is complete");
+    }
+    finished_ = true;
+    return {};
+  }
+  const std::string_view bytes = vocab_->token_bytes(id);
+  if (bytes.empty()) return invalid_argument("grammar: token " + std::to_string(id) + " has no bytes");
+  Status s = accept_bytes(bytes);
+  if (!s.ok() && s.code() == error_code::invalid_argument) {
+    return invalid_argument("grammar: token " + std::to_string(id) + " is not allowed here");
+  }
+  return s;
+}
+
+bool GrammarMatcher::token_allowed(int32_t id) {
+  if (id < 0 || id >= vocab_->n_vocab()) return false;
+  if (vocab_->is_eog(id)) return is_complete();
+  if (finished_) return false;
+  const std::string_view bytes = vocab_->token_bytes(id);
+  return !bytes.empty() && walk(state_, bytes) >= 0;
+}
+
+// One preorder pass over the trie; node i's parent state is the state at depth(i) - 1, and a
+// dead or overflowing prefix jumps past its subtree.
+void GrammarMatcher::compute_mask(std::vector<uint64_t>& words) {
+  const GrammarVocab& v = *vocab_;
+  const size_t n = v.n_nodes();
+  const uint8_t* bytes = v.node_bytes();
+  const uint16_t* depths = v.node_depths();
+  const uint32_t* skips = v.node_skips();
+  const uint32_t* tok_begin = v.node_tok_begins();
+  const int32_t* tokens = v.node_tokens();
+  int32_t* states = depth_states_.data();
+  detail::StackAutomaton& a = *automaton_;
+  states[0] = state_;
+  size_t i = 0;
+  while (i < n) {
+    const uint32_t d = depths[i];
+    const int32_t next = a.step(states[d - 1], bytes[i]);
+    if (next < 0) {
+      if (next == kOverflow) ++stats_.overflow_cuts;
+      i = skips[i];
+      continue;
+    }
+    states[d] = next;
+    for (uint32_t k = tok_begin[i], end = tok_begin[i + 1]; k < end; ++k) {
+      const auto id = static_cast<uint32_t>(tokens[k]);
+      words[id >> 6] |= uint64_t{1} << (id & 63);
+    }
+    ++i;
+  }
+}
+
+Status GrammarMatcher::fill_mask(TokenMask& mask) {
+  mask.reset(vocab_->n_vocab());
+  std::span<uint64_t> out = mask.words();
+  if (finished_) return out_of_range("grammar: output already ended with an end-of-generation token");
+  maybe_compact();
+  if (auto it = mask_slot_.find(state_); it != mask_slot_.end()) {
+    const std::vector<uint64_t>& cached = slots_[it->second];
+    std::copy(cached.begin(), cached.end(), out.begin());
+    ++stats_.mask_cache_hits;
+  } else {
+    std::vector<uint64_t> words(out.size(), 0);
+    compute_mask(words);
+    if (automaton_->accepting(state_)) {
+      for (int32_t id : vocab_->eog_ids()) words[static_cast<size_t>(id) >> 6] |= uint64_t{1} << (id & 63);
+    }
+    std::copy(words.begin(), words.end(), out.begin());
+    ++stats_.masks_computed;
+    // Store in the next FIFO slot.
+    uint32_t slot;
+    if (slots_.size() < max_slots_) {
+      slot = static_cast<uint32_t>(slots_.size());
+      slots_.push_back(std::move(words));
+      slot_owner_.push_back(state_);
+    } else {
+      slot = static_cast<uint32_t>(next_slot_);
+      next_slot_ = (next_slot_ + 1) % max_slots_;
+      if (slot_owner_[slot] >= 0) mask_slot_.erase(slot_owner_[slot]);
+      slots_[slot] = std::move(words);
+      slot_owner_[slot] = state_;
+    }
+    mask_slot_[state_] = slot;
+  }
+  for (uint64_t w : out) {
+    if (w != 0) return {};
+  }
+  return out_of_range("grammar: no token of the vocabulary can continue the output here");
+}
+
+Status GrammarMatcher::apply(std::span<float> logits) {
+  if (logits.size() < static_cast<size_t>(vocab_->n_vocab())) {
+    return invalid_argument("grammar: " + std::to_string(logits.size()) + " logits for a vocabulary of " +
+                            std::to_string(vocab_->n_vocab()) + " tokens");
+  }
+  Status s = fill_mask(scratch_mask_);
+  scratch_mask_.apply(logits);
+  return s;
+}
+
+}  // namespace plexus::sampling::grammar
