@@ -17,6 +17,7 @@ constexpr uint32_t k_out_of_range = 0xFFFFFFFF;
 
 // One chunk [begin, end) of the code points, with llama.cpp's accessor semantics: positions
 // outside the chunk read as "no code point" (flags 0).
+// Not thread-safe: a local of one split call; appends word lengths to `out`.
 class chunk_cursor {
  public:
   chunk_cursor(const std::vector<uint32_t>& cpts, size_t begin, size_t end, std::vector<size_t>& out)

@@ -189,6 +189,7 @@ struct pre_tokenizer::step {
 namespace {
 
 // Per-call PCRE2 state; the JIT stack is only made when the default 32 KiB one runs out.
+// Not thread-safe: one per split() call.
 class matcher {
  public:
   explicit matcher(const pcre2_code* code) : code_(code), data_(pcre2_match_data_create_from_pattern(code, nullptr)) {}

@@ -59,6 +59,9 @@ void wpm_encode(const vocab& v, const wpm_trie& trie, std::string_view text, std
 // llama_decode_text: byte-level BPE token text -> bytes ("[UNK_BYTE_0x..]" for foreign chars).
 std::string bpe_decode_text(std::string_view text);
 
+// The Tokenizer for every supported vocabulary type; owns its vocab, pre-tokenizer or trie, and
+// the rendered piece of every token.
+// Thread-safe: immutable after create().
 class vocab_tokenizer final : public Tokenizer {
  public:
   static Result<std::unique_ptr<Tokenizer>> create(vocab v);

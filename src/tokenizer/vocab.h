@@ -42,6 +42,7 @@ struct string_hash {
 template <typename V>
 using string_map = std::unordered_map<std::string, V, string_hash, std::equal_to<>>;
 
+// Thread-safe: plain data, immutable once loaded.
 struct vocab {
   vocab_type type = vocab_type::spm;
   std::string model;  // tokenizer.ggml.model

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <random>
+#include <thread>
 
 #include "test_vocab.h"
 
@@ -140,6 +141,24 @@ TEST_P(HostileInput, ByteLevelRoundTrip) {
   if (tok_->model_name() != "gpt2") GTEST_SKIP() << "round trip is exact only for byte-level BPE";
   const std::string text = "Mixed: caf\xC3\xA9 \xE4\xB8\xAD\xE6\x96\x87 \xF0\x9F\xA6\x99 tabs\t\tand\r\nlines  ";
   EXPECT_EQ(testing::detokenize(*tok_, tok_->encode(text, false, false)), text);
+}
+
+TEST_P(HostileInput, ConcurrentEncodeMatchesSerial) {
+  std::vector<std::string> texts;
+  for (int i = 0; i < 8; ++i) {
+    texts.push_back("Thread " + std::to_string(i) + ": caf\xC3\xA9 \xE4\xB8\xAD\xE6\x96\x87 <|im_end|> 12345 it's  ok\n");
+  }
+  std::vector<std::vector<token_id>> serial;
+  for (const auto& t : texts) serial.push_back(tok_->encode(t, true, true));
+  std::vector<std::vector<token_id>> parallel(texts.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    threads.emplace_back([&, i] {
+      for (int rep = 0; rep < 20; ++rep) parallel[i] = tok_->encode(texts[i], true, true);
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(parallel, serial);
 }
 
 INSTANTIATE_TEST_SUITE_P(Vocabs, HostileInput, ::testing::ValuesIn(testing::golden_vocab_names()),
