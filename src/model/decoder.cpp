@@ -161,6 +161,17 @@ Status read_decoder_config(const gguf::GgufFile& file, ModelConfig& c) {
   if (!(c.norm_eps > 0.0f) || !(c.norm_eps < 1.0f)) {
     return invalid_file("model hyper-parameter " + p + "attention.layer_norm_rms_epsilon is out of range");
   }
+  if (auto type = file.get_string(p + "rope.scaling.type"); type.ok() && *type != "none") {
+    if (*type != "linear") {
+      return unsupported("rope scaling type '" + std::string(*type) + "' (" + p +
+                         "rope.scaling.type) is not supported (supported: none, linear)");
+    }
+    c.rope_linear_scale = float_or(file, p + "rope.scaling.factor", 1.0f, &err);
+    PLEXUS_RETURN_IF_ERROR(err);
+    if (!(c.rope_linear_scale >= 1.0f) || !(c.rope_linear_scale <= 1024.0f)) {
+      return invalid_file("model hyper-parameter " + p + "rope.scaling.factor is out of range");
+    }
+  }
   // The vocabulary size is the embedding matrix's row count.
   const gguf::TensorInfo* embd = file.find_tensor("token_embd.weight");
   if (embd == nullptr) return invalid_file("model is missing tensor 'token_embd.weight'");
@@ -186,6 +197,11 @@ Result<DecoderWeights> load_decoder_weights(const gguf::GgufFile& file, const Mo
     for (float f : w.rope_freqs) {
       if (!(f > 0.0f) || !std::isfinite(f)) return invalid_file("tensor 'rope_freqs.weight' holds a non-positive divisor");
     }
+  }
+  if (c.rope_linear_scale != 1.0f) {
+    // Linear scaling divides every rotation angle by the factor, like a uniform frequency divisor.
+    if (w.rope_freqs.empty()) w.rope_freqs.assign(static_cast<size_t>(c.n_rot / 2), 1.0f);
+    for (float& f : w.rope_freqs) f *= c.rope_linear_scale;
   }
   w.layers.resize(static_cast<size_t>(c.n_layer));
   for (int64_t il = 0; il < c.n_layer; ++il) {

@@ -31,6 +31,7 @@ struct ModelConfig {
   int64_t n_ctx_train = 0;    // <arch>.context_length
   int64_t n_rot = 0;          // rotary dims per head
   float rope_freq_base = 10000.0f;
+  float rope_linear_scale = 1.0f;  // <arch>.rope.scaling.type "linear": positions divided by this factor
   float norm_eps = 1e-5f;
   bool causal = true;
   pooling_type pooling = pooling_type::none;
