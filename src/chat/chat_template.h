@@ -46,7 +46,7 @@ struct render_limits {
   uint64_t max_work_bytes = 512u << 20;      // all strings / lists built during the render
   uint64_t max_loop_iterations = 1'000'000;  // for-loop iterations, all loops together
   uint32_t max_call_depth = 256;             // nested macro calls (recursion)
-  uint32_t max_eval_depth = 3000;            // nested statement/expression evaluation
+  uint32_t max_eval_depth = 1000;            // nested statement/expression evaluation
 };
 
 // A local date and time for strftime_now().

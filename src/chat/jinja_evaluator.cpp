@@ -378,6 +378,15 @@ value evaluator::call(const value& fn, const call_args& args) {
     if (!lp.active) type_error("the loop object was called after its loop ended");
     if (!fs.recursive) type_error("Tried to call non recursive loop. Maybe you forgot the 'recursive' modifier.");
     if (args.pos.size() != 1 || !args.kw.empty()) type_error("loop() takes exactly one argument");
+    if (call_depth_ >= opt_.max_call_depth) {
+      fail(error_kind::limit, "recursive loop calls nested deeper than " + std::to_string(opt_.max_call_depth) +
+                                  " levels (max_call_depth)");
+    }
+    ++call_depth_;
+    struct depth_restore {
+      uint32_t& d;
+      ~depth_restore() { --d; }
+    } restore_depth{call_depth_};
     std::vector<value> items = iterate(args.pos[0]);
     std::string buf;
     scope* saved = cur_;

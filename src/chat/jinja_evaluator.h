@@ -40,7 +40,7 @@ struct eval_options {
   uint64_t max_work_bytes = 512u << 20;
   uint64_t max_loop_iterations = 1'000'000;  // over the whole render, nested loops included
   uint32_t max_call_depth = 256;             // nested macro / caller invocations
-  uint32_t max_eval_depth = 3000;            // nested statement + expression evaluation
+  uint32_t max_eval_depth = 1000;            // nested statement + expression evaluation
 };
 
 // Positional and keyword arguments of one call. Keyword names point into the AST or into

@@ -25,7 +25,7 @@ const ascii_table& ascii() {
 }
 
 bool is_unhashable(const value& v) {
-  return v.is_list() || v.is_dict() || v.is_ns() || v.kind() == value_kind::generator;
+  return (v.is_list() && v.list().flavor != list_flavor::range) || v.is_dict() || v.is_ns();
 }
 
 void check_hashable(const value& v) {
@@ -202,17 +202,17 @@ value evaluator::getitem(const value& obj, const value& key) {
     case value_kind::list:
     case value_kind::tuple:
     case value_kind::string: {
-      if (key.is_int() || key.is_bool()) {
+      if ((key.is_int() || key.is_bool()) && !(obj.is_list() && obj.list().is_view())) {
         int64_t i = key.as_int();
         if (obj.is_string()) {
           const str_obj& s = obj.str();
           const auto len = static_cast<int64_t>(s.length);
           if (i < 0) i += len;
           if (i < 0 || i >= len) return value::undefined();
-          if (s.ascii()) return char_value(heap_, s.text, static_cast<size_t>(i), 1);
-          const size_t start = utf8_offset(s.text, static_cast<size_t>(i));
+          const size_t start = s.ascii() ? static_cast<size_t>(i) : utf8_offset(s.text, static_cast<size_t>(i));
           size_t end = start;
           utf8_next(s.text, end);
+          if (s.markup) return heap_.markup(s.text.substr(start, end - start));
           return char_value(heap_, s.text, start, end - start);
         }
         const auto& items = obj.list().items;
@@ -376,7 +376,12 @@ value evaluator::eval_call(const call_node& n) {
         }
         call_args args;
         eval_args(n.args, args);
-        return m(*this, obj, args);
+        const value result = m(*this, obj, args);
+        // Markup's str methods return Markup.
+        if (obj.is_string() && obj.str().markup && result.is_string() && !result.str().markup) {
+          return heap_.markup(std::string(result.sv()));
+        }
+        return result;
       }
     }
     fn = getattr(obj, ga.attr);

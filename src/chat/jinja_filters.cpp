@@ -1,4 +1,5 @@
 // Text and scalar filters, and the filter table. Sequence filters: jinja_filters_seq.cpp.
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -41,27 +42,35 @@ value f_string(evaluator& ev, const value& v, const call_args&) {
   return ev.str(text_of(ev, v));
 }
 
-value f_upper(evaluator& ev, const value& v, const call_args&) { return ev.str(py_upper(text_of(ev, v))); }
-value f_lower(evaluator& ev, const value& v, const call_args&) { return ev.str(py_lower(text_of(ev, v))); }
-value f_capitalize(evaluator& ev, const value& v, const call_args&) { return ev.str(py_capitalize(text_of(ev, v))); }
+// soft_str(x).method(): Markup input stays Markup.
+value f_upper(evaluator& ev, const value& v, const call_args&) { return ev.mem().str_like(v, py_upper(text_of(ev, v))); }
+value f_lower(evaluator& ev, const value& v, const call_args&) { return ev.mem().str_like(v, py_lower(text_of(ev, v))); }
+value f_capitalize(evaluator& ev, const value& v, const call_args&) {
+  return ev.mem().str_like(v, py_capitalize(text_of(ev, v)));
+}
 
-// jinja2's title: each chunk between [-\s({\[<]+ separators gets an upper first letter.
+// jinja2's title: the string is split on runs of [-\s({\[<]; every piece becomes
+// piece[0].upper() + piece[1:].lower() (so Final_Sigma applies per piece).
 value f_title(evaluator& ev, const value& v, const call_args&) {
   const std::string s = text_of(ev, v);
+  auto is_sep = [](char32_t cp) { return cp == '-' || cp == '(' || cp == '{' || cp == '[' || cp == '<' || py_isspace(cp); };
   std::string out;
-  bool start = true;
   size_t pos = 0;
   while (pos < s.size()) {
-    const char32_t cp = utf8_next(s, pos);
-    const bool sep = cp == '-' || cp == '(' || cp == '{' || cp == '[' || cp == '<' || py_isspace(cp);
+    const size_t start = pos;
+    size_t next = pos;
+    const bool sep = is_sep(utf8_next(s, next));
+    while (pos < s.size()) {
+      size_t p = pos;
+      if (is_sep(utf8_next(s, p)) != sep) break;
+      pos = p;
+    }
     if (sep) {
-      utf8_append(out, cp);
-      start = true;
-    } else if (start) {
-      append_upper_char(out, cp);
-      start = false;
+      out.append(s, start, pos - start);
     } else {
-      append_lower_char(out, cp);
+      size_t p = start;
+      append_upper_char(out, utf8_next(s, p));
+      out += py_lower(std::string_view(s).substr(p, pos - p));
     }
   }
   return ev.str(std::move(out));
@@ -76,7 +85,7 @@ value f_trim(evaluator& ev, const value& v, const call_args& args) {
     chars_text = text_of(ev, r.get(0));
     chars = chars_text;
   }
-  return ev.str(py_strip(s, chars, strip_side::both));
+  return ev.mem().str_like(v, std::string(py_strip(s, chars, strip_side::both)));
 }
 
 value f_replace(evaluator& ev, const value& v, const call_args& args) {
@@ -97,7 +106,7 @@ value f_center(evaluator& ev, const value& v, const call_args& args) {
   const arg_reader r("center", args, {"width"});
   const int64_t width = int_arg_or(r, 0, 80, "width");
   ev.mem().budget().check_value_size(static_cast<uint64_t>(std::max<int64_t>(width, 0)), "string");
-  return ev.str(py_pad(text_of(ev, v), width, " ", 0));
+  return ev.mem().str_like(v, py_pad(text_of(ev, v), width, " ", 0));
 }
 
 value f_default(evaluator&, const value& v, const call_args& args) {
@@ -107,8 +116,15 @@ value f_default(evaluator&, const value& v, const call_args& args) {
   return v;
 }
 
-value f_escape(evaluator& ev, const value& v, const call_args&) { return ev.str(html_escape(text_of(ev, v))); }
-value f_safe(evaluator& ev, const value& v, const call_args&) { return f_string(ev, v, {}); }
+value f_escape(evaluator& ev, const value& v, const call_args&) {
+  if (v.is_string() && v.str().markup) return v;
+  return ev.mem().markup(html_escape(text_of(ev, v)));
+}
+value f_forceescape(evaluator& ev, const value& v, const call_args&) { return ev.mem().markup(html_escape(text_of(ev, v))); }
+value f_safe(evaluator& ev, const value& v, const call_args&) {
+  if (v.is_string() && v.str().markup) return v;
+  return ev.mem().markup(text_of(ev, v));
+}
 
 value f_indent(evaluator& ev, const value& v, const call_args& args) {
   const arg_reader r("indent", args, {"width", "first", "blank"});
@@ -123,7 +139,10 @@ value f_indent(evaluator& ev, const value& v, const call_args& args) {
   }
   const bool first = r.has(1) && truthy(r.get(1));
   const bool blank = r.has(2) && truthy(r.get(2));
-  const std::string s = text_of(ev, v) + "\n";
+  // jinja2 appends "\n" to the value itself: only strings work.
+  if (v.is_undefined()) ev.undefined_error(v);
+  if (!v.is_string()) type_error(std::string("unsupported operand type(s) for +=: '") + type_name(v) + "' and 'str'");
+  const std::string s = std::string(v.sv()) + "\n";
   const std::vector<std::string_view> lines = py_splitlines(s, false);
   const uint64_t limit = ev.options().max_value_bytes;
   std::string out;
@@ -143,12 +162,19 @@ value f_indent(evaluator& ev, const value& v, const call_args& args) {
     }
   }
   if (first) out = indention + out;
-  return ev.str(std::move(out));
+  return ev.mem().str_like(v, std::move(out));
 }
 
 value f_truncate(evaluator& ev, const value& v, const call_args& args) {
   const arg_reader r("truncate", args, {"length", "killwords", "end", "leeway"});
-  const std::string s = text_of(ev, v);
+  // jinja2 does not stringify: a short list or dict comes back unchanged.
+  if (!v.is_string()) {
+    const value len = ev.apply_filter("length", v, {});
+    const int64_t limit = int_arg_or(r, 0, 255, "length") + int_arg_or(r, 3, 5, "leeway");
+    if (v.is_undefined() || len.as_int() <= limit) return v;
+    type_error(std::string("'") + type_name(v) + "' object has no attribute 'rsplit'");
+  }
+  const std::string s(v.sv());
   const int64_t length = int_arg_or(r, 0, 255, "length");
   const bool killwords = r.has(1) && truthy(r.get(1));
   const std::string end = r.has(2) ? text_of(ev, r.get(2)) : "...";
@@ -156,7 +182,7 @@ value f_truncate(evaluator& ev, const value& v, const call_args& args) {
   const auto end_len = static_cast<int64_t>(utf8_length(end));
   if (length < end_len) fail(error_kind::value_error, "expected length >= " + std::to_string(end_len) + ", got " + std::to_string(length));
   if (leeway < 0) fail(error_kind::value_error, "expected leeway >= 0, got " + std::to_string(leeway));
-  if (static_cast<int64_t>(utf8_length(s)) <= length + leeway) return ev.str(s);
+  if (static_cast<int64_t>(utf8_length(s)) <= length + leeway) return v;
   const std::string head = s.substr(0, utf8_offset(s, static_cast<size_t>(length - end_len)));
   if (killwords) return ev.str(head + end);
   const size_t space = head.rfind(' ');
@@ -228,7 +254,9 @@ value f_urlencode(evaluator& ev, const value& v, const call_args&) {
     }
     return out;
   };
-  if (v.is_string()) return ev.str(quote(v, false));
+  const bool iterable = v.is_string() || v.is_sequence_like() || v.is_dict() || v.is_undefined() ||
+                        v.kind() == value_kind::generator;
+  if (v.is_string() || !iterable) return ev.str(quote(v, false));
   std::vector<std::pair<value, value>> pairs;
   if (v.is_dict()) {
     pairs = v.dict().entries;
@@ -463,9 +491,45 @@ value f_attr(evaluator& ev, const value& v, const call_args& args) {
   return ev.getattr(v, name);
 }
 
+// pprint.pformat without line wrapping: repr with dict keys sorted.
+void pprint_repr(std::string& out, const value& v, size_t limit, int depth) {
+  check_depth(depth);
+  if (out.size() > limit) fail_output_size(limit);
+  if (v.is_dict()) {
+    std::vector<const std::pair<value, value>*> items;
+    for (const auto& e : v.dict().entries) items.push_back(&e);
+    std::stable_sort(items.begin(), items.end(), [](const auto* a, const auto* b) {
+      const bool comparable = (a->first.is_number() && b->first.is_number()) || (a->first.is_string() && b->first.is_string());
+      if (!comparable) return std::string_view(type_name(a->first)) < std::string_view(type_name(b->first));
+      return py_compare(a->first, b->first) == -1;
+    });
+    out.push_back('{');
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (i > 0) out += ", ";
+      pprint_repr(out, items[i]->first, limit, depth + 1);
+      out += ": ";
+      pprint_repr(out, items[i]->second, limit, depth + 1);
+    }
+    out.push_back('}');
+    return;
+  }
+  if ((v.is_list() && v.list().plain()) || v.is_tuple()) {
+    const auto& items = v.list().items;
+    out.push_back(v.is_list() ? '[' : '(');
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (i > 0) out += ", ";
+      pprint_repr(out, items[i], limit, depth + 1);
+    }
+    if (v.is_tuple() && items.size() == 1) out.push_back(',');
+    out.push_back(v.is_list() ? ']' : ')');
+    return;
+  }
+  append_repr(out, v, limit, depth);
+}
+
 value f_pprint(evaluator& ev, const value& v, const call_args&) {
   std::string out;
-  append_repr(out, v, ev.options().max_value_bytes);
+  pprint_repr(out, v, ev.options().max_value_bytes, 0);
   return ev.str(std::move(out));
 }
 
@@ -481,7 +545,7 @@ const std::unordered_map<std::string_view, filter_fn>& text_filters() {
       {"escape", f_escape},
       {"filesizeformat", f_filesizeformat},
       {"float", f_float},
-      {"forceescape", f_escape},
+      {"forceescape", f_forceescape},
       {"format", f_format},
       {"indent", f_indent},
       {"int", f_int},

@@ -71,6 +71,7 @@ value f_join(evaluator& ev, const value& v, const call_args& args) {
 }
 
 value f_map(evaluator& ev, const value& v, const call_args& args) {
+  if (!truthy(v)) return ev.mem().generator({}, "do_map");  // jinja2: `if value:`
   std::vector<value> out;
   std::vector<value> storage;
   const std::vector<value>& items = ev.iterate_ref(v, storage);
@@ -108,6 +109,7 @@ value f_map(evaluator& ev, const value& v, const call_args& args) {
 }
 
 value select_or_reject(evaluator& ev, const value& v, const call_args& args, bool select, bool by_attr) {
+  if (!truthy(v)) return ev.mem().generator({}, "select_or_reject");  // jinja2: `if value:`
   size_t off = 0;
   value attribute;
   if (by_attr) {

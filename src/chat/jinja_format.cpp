@@ -144,6 +144,8 @@ std::string format_percent(evaluator& ev, const percent_spec& sp, const value& v
 std::string percent_format(evaluator& ev, std::string_view fmt, const value& args) {
   std::vector<value> positional;
   const bool mapping = args.is_dict();
+  // Python skips the "not all arguments converted" check for any argument with __getitem__.
+  const bool subscriptable = mapping || args.is_list() || args.is_undefined();
   if (args.is_tuple()) {
     positional = args.list().items;
   } else {
@@ -167,6 +169,7 @@ std::string percent_format(evaluator& ev, std::string_view fmt, const value& arg
     value arg;
     bool have_arg = false;
     if (fmt[i] == '(') {
+      if (args.is_undefined()) ev.undefined_error(args);
       if (!mapping) type_error("format requires a mapping");
       int depth = 1;
       const size_t start = ++i;
@@ -228,7 +231,7 @@ std::string percent_format(evaluator& ev, std::string_view fmt, const value& arg
     out += format_percent(ev, sp, arg);
     if (out.size() > ev.options().max_value_bytes) fail_output_size(ev.options().max_value_bytes);
   }
-  if (!used_mapping && !mapping && next_arg < positional.size()) {
+  if (!used_mapping && !subscriptable && next_arg < positional.size()) {
     type_error("not all arguments converted during string formatting");
   }
   return out;

@@ -32,7 +32,7 @@ value g_range(evaluator& ev, const value&, const call_args& args) {
   std::vector<value> out;
   out.reserve(static_cast<size_t>(length));
   for (__int128 i = 0; i < length; ++i) out.push_back(value::integer(static_cast<int64_t>(start + i * step)));
-  return ev.mem().list(std::move(out));
+  return ev.mem().range(start, stop, step, std::move(out));
 }
 
 void fill_mapping(evaluator& ev, value& target, const call_args& args, const char* fn) {

@@ -129,6 +129,7 @@ void dump(std::string& out, const value& v, const json_dump_options& opt, int le
       return;
     case value_kind::list:
     case value_kind::tuple: {
+      if (!v.list().plain()) type_error(std::string("Object of type ") + type_name(v) + " is not JSON serializable");
       const auto& items = v.list().items;
       if (items.empty()) {
         out += "[]";

@@ -275,19 +275,19 @@ value m_items(evaluator& ev, const value& self, const call_args&) {
   std::vector<value> out;
   out.reserve(self.dict().size());
   for (const auto& [k, v] : self.dict().entries) out.push_back(ev.mem().tuple({k, v}));
-  return ev.mem().list(std::move(out));
+  return ev.mem().flavored_list(std::move(out), list_flavor::dict_items);
 }
 
 value m_keys(evaluator& ev, const value& self, const call_args&) {
   std::vector<value> out;
   for (const auto& entry : self.dict().entries) out.push_back(entry.first);
-  return ev.mem().list(std::move(out));
+  return ev.mem().flavored_list(std::move(out), list_flavor::dict_keys);
 }
 
 value m_values(evaluator& ev, const value& self, const call_args&) {
   std::vector<value> out;
   for (const auto& entry : self.dict().entries) out.push_back(entry.second);
-  return ev.mem().list(std::move(out));
+  return ev.mem().flavored_list(std::move(out), list_flavor::dict_values);
 }
 
 value m_get(evaluator&, const value& self, const call_args& args) {
@@ -377,12 +377,18 @@ builtin_fn find_method(const value& self, std::string_view name, bool& unsafe) {
         return m_unsafe;
       }
       return lookup(dict_methods, name);
-    case value_kind::list:
-      if (listed(list_unsafe, name)) {
-        unsafe = true;
-        return m_unsafe;
+    case value_kind::list: {
+      const list_flavor flavor = self.list().flavor;
+      if (flavor == list_flavor::plain) {
+        if (listed(list_unsafe, name)) {
+          unsafe = true;
+          return m_unsafe;
+        }
+        return lookup(list_methods, name);
       }
-      return lookup(list_methods, name);
+      if (flavor == list_flavor::range && name != "copy") return lookup(list_methods, name);
+      return nullptr;
+    }
     case value_kind::tuple:
       if (name == "copy") return nullptr;
       return lookup(list_methods, name);

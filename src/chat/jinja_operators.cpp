@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "chat/jinja_evaluator.h"
+#include "chat/jinja_strings.h"
 #include "chat/jinja_unicode.h"
 #include "core/checked_math.h"
 
@@ -61,7 +62,7 @@ value repeat_sequence(evaluator& ev, const value& seq, int64_t n) {
     std::string out;
     out.reserve(*total);
     for (int64_t i = 0; i < n; ++i) out += s;
-    return ev.str(std::move(out));
+    return ev.mem().str_like(seq, std::move(out));
   }
   const auto& items = seq.list().items;
   const auto total = checked_mul(items.size(), static_cast<uint64_t>(n));
@@ -88,6 +89,8 @@ value int_pow(int64_t base, int64_t exp) {
 }  // namespace
 
 value binary_arith(evaluator& ev, binary_op op, const value& a, const value& b) {
+  // str.__mod__ runs before the right operand is consulted: '%s' % undefined is ''.
+  if (op == binary_op::mod && a.is_string()) return ev.mem().str_like(a, percent_format(ev, a.sv(), b));
   if (a.is_undefined()) ev.undefined_error(a);
   if (b.is_undefined()) ev.undefined_error(b);
   const bool both_int = intlike(a) && intlike(b);
@@ -101,14 +104,21 @@ value binary_arith(evaluator& ev, binary_op op, const value& a, const value& b) 
       }
       if (both_num) return value::floating(a.as_float() + b.as_float());
       if (a.is_string() && b.is_string()) {
+        const bool ma = a.str().markup;
+        const bool mb = b.str().markup;
+        if (ma != mb) {
+          // Markup + str escapes the plain operand (markupsafe).
+          std::string out = ma ? std::string(a.sv()) + html_escape(b.sv()) : html_escape(a.sv()) + std::string(b.sv());
+          return ev.mem().markup(std::move(out));
+        }
         ev.mem().budget().check_value_size(a.sv().size() + b.sv().size(), "string");
         std::string out;
         out.reserve(a.sv().size() + b.sv().size());
         out += a.sv();
         out += b.sv();
-        return ev.str(std::move(out));
+        return ma ? ev.mem().markup(std::move(out)) : ev.str(std::move(out));
       }
-      if ((a.is_list() && b.is_list()) || (a.is_tuple() && b.is_tuple())) {
+      if ((a.is_list() && b.is_list() && a.list().plain() && b.list().plain()) || (a.is_tuple() && b.is_tuple())) {
         std::vector<value> out;
         ev.mem().budget().check_value_size((a.list().items.size() + b.list().items.size()) * sizeof(value), "list");
         out.reserve(a.list().items.size() + b.list().items.size());
@@ -117,7 +127,9 @@ value binary_arith(evaluator& ev, binary_op op, const value& a, const value& b) 
         return a.is_list() ? ev.mem().list(std::move(out)) : ev.mem().tuple(std::move(out));
       }
       if (a.is_string()) type_error(std::string("can only concatenate str (not \"") + type_name(b) + "\") to str");
-      if (a.is_list()) type_error(std::string("can only concatenate list (not \"") + type_name(b) + "\") to list");
+      if (a.is_list() && a.list().plain()) {
+        type_error(std::string("can only concatenate list (not \"") + type_name(b) + "\") to list");
+      }
       if (a.is_tuple()) type_error(std::string("can only concatenate tuple (not \"") + type_name(b) + "\") to tuple");
       unsupported(op, a, b);
     }
@@ -137,8 +149,8 @@ value binary_arith(evaluator& ev, binary_op op, const value& a, const value& b) 
         return value::integer(r);
       }
       if (both_num) return value::floating(a.as_float() * b.as_float());
-      const bool a_seq = a.is_string() || a.is_list() || a.is_tuple();
-      const bool b_seq = b.is_string() || b.is_list() || b.is_tuple();
+      const bool a_seq = a.is_string() || (a.is_list() && a.list().plain()) || a.is_tuple();
+      const bool b_seq = b.is_string() || (b.is_list() && b.list().plain()) || b.is_tuple();
       if (a_seq && intlike(b)) return repeat_sequence(ev, a, b.as_int());
       if (b_seq && intlike(a)) return repeat_sequence(ev, b, a.as_int());
       if (a_seq || b_seq) {
@@ -153,7 +165,6 @@ value binary_arith(evaluator& ev, binary_op op, const value& a, const value& b) 
     }
     case binary_op::floordiv:
     case binary_op::mod: {
-      if (op == binary_op::mod && a.is_string()) return ev.str(percent_format(ev, a.sv(), b));
       if (!both_num) unsupported(op, a, b);
       if (both_int) {
         const int64_t x = a.as_int();
@@ -204,8 +215,13 @@ value unary_arith(evaluator& ev, unary_op op, const value& a) {
 }
 
 value slice_value(evaluator& ev, const value& obj, const value& start_v, const value& stop_v, const value& step_v) {
+  // jinja2 compiles slices to a plain Python subscript, which fails on non-sequences; its
+  // constant folding however turns slices of literals into undefined. Undefined is the
+  // superset: it renders where Python renders.
   if (obj.is_undefined()) ev.undefined_error(obj);
-  if (!obj.is_string() && !obj.is_list() && !obj.is_tuple()) return value::undefined();
+  if ((!obj.is_string() && !obj.is_list() && !obj.is_tuple()) || (obj.is_list() && obj.list().is_view())) {
+    return value::undefined();
+  }
   auto index_of = [](const value& v, bool& given) -> int64_t {
     given = !v.is_none();
     if (!given) return 0;
@@ -247,10 +263,10 @@ value slice_value(evaluator& ev, const value& obj, const value& start_v, const v
     const str_obj& s = obj.str();
     if (step == 1) {
       if (count <= 0) return value::string(empty_str());
-      if (s.ascii()) return ev.str(s.text.substr(static_cast<size_t>(start), static_cast<size_t>(count)));
+      if (s.ascii()) return ev.mem().str_like(obj, s.text.substr(static_cast<size_t>(start), static_cast<size_t>(count)));
       const size_t b = utf8_offset(s.text, static_cast<size_t>(start));
       const size_t e = utf8_offset(std::string_view(s.text).substr(b), static_cast<size_t>(count)) + b;
-      return ev.str(s.text.substr(b, e - b));
+      return ev.mem().str_like(obj, s.text.substr(b, e - b));
     }
     std::vector<size_t> offsets;
     if (!s.ascii()) {
@@ -271,12 +287,18 @@ value slice_value(evaluator& ev, const value& obj, const value& start_v, const v
         out.append(s.text, offsets[u], offsets[u + 1] - offsets[u]);
       }
     }
-    return ev.str(std::move(out));
+    return ev.mem().str_like(obj, std::move(out));
   }
   const auto& items = obj.list().items;
   std::vector<value> out;
   out.reserve(static_cast<size_t>(count));
   for (int64_t k = 0, i = start; k < count; ++k, i += step) out.push_back(items[static_cast<size_t>(i)]);
+  if (obj.is_list() && obj.list().flavor == list_flavor::range) {
+    // range(a, b, s)[i:j:k] == range(a + i*s, a + j*s, s*k); bounds stay within the range.
+    const list_obj& r = obj.list();
+    return ev.mem().range(r.range_start + start * r.range_step, r.range_start + stop * r.range_step, r.range_step * step,
+                          std::move(out));
+  }
   return obj.is_list() ? ev.mem().list(std::move(out)) : ev.mem().tuple(std::move(out));
 }
 

@@ -38,7 +38,8 @@ PLEXUS_SIMPLE_TEST(t_escaped, "escaped", false)
 PLEXUS_SIMPLE_TEST(t_iterable, "iterable",
                    v.is_string() || v.is_sequence_like() || v.is_dict() || v.is_undefined() ||
                        v.kind() == value_kind::generator || v.kind() == value_kind::loop)
-PLEXUS_SIMPLE_TEST(t_sequence, "sequence", v.is_string() || v.is_sequence_like() || v.is_dict() || v.is_undefined())
+PLEXUS_SIMPLE_TEST(t_sequence, "sequence",
+                   v.is_string() || (v.is_sequence_like() && !v.list().is_view()) || v.is_dict() || v.is_undefined())
 PLEXUS_SIMPLE_TEST(t_callable, "callable",
                    v.kind() == value_kind::callable || v.is_undefined() || v.kind() == value_kind::loop)
 

@@ -84,6 +84,16 @@ value heap::str(std::string s) {
   return value::string(make<str_obj>(std::move(s)));
 }
 
+value heap::markup(std::string s) {
+  value v = str(std::move(s));
+  const_cast<str_obj&>(v.str()).markup = true;
+  return v;
+}
+
+value heap::str_like(const value& like, std::string s) {
+  return like.is_string() && like.str().markup ? markup(std::move(s)) : str(std::move(s));
+}
+
 value heap::list(std::vector<value> items) {
   const uint64_t bytes = items.size() * sizeof(value);
   budget_.check_value_size(bytes, "list");
@@ -96,6 +106,20 @@ value heap::list(std::vector<value> items) {
 value heap::tuple(std::vector<value> items) {
   value v = list(std::move(items));
   return value::object(value_kind::tuple, &v.list());
+}
+
+value heap::flavored_list(std::vector<value> items, list_flavor flavor) {
+  value v = list(std::move(items));
+  v.list().flavor = flavor;
+  return v;
+}
+
+value heap::range(int64_t start, int64_t stop, int64_t step, std::vector<value> items) {
+  value v = flavored_list(std::move(items), list_flavor::range);
+  v.list().range_start = start;
+  v.list().range_stop = stop;
+  v.list().range_step = step;
+  return v;
 }
 
 value heap::dict() {
@@ -166,9 +190,26 @@ bool py_equal(const value& a, const value& b, int depth) {
     case value_kind::string: return a.ptr() == b.ptr() || a.sv() == b.sv();
     case value_kind::list:
     case value_kind::tuple: {
-      const auto& x = a.list().items;
-      const auto& y = b.list().items;
+      const list_obj& la = a.list();
+      const list_obj& lb = b.list();
+      if (la.flavor != lb.flavor) return false;
+      if (la.flavor == list_flavor::dict_values) return &la == &lb;  // no value equality in Python
+      const auto& x = la.items;
+      const auto& y = lb.items;
       if (x.size() != y.size()) return false;
+      if (la.flavor == list_flavor::dict_keys || la.flavor == list_flavor::dict_items) {
+        for (const value& item : x) {  // set-like views: order does not matter
+          bool found = false;
+          for (const value& other : y) {
+            if (py_equal(item, other, depth + 1)) {
+              found = true;
+              break;
+            }
+          }
+          if (!found) return false;
+        }
+        return true;
+      }
       for (size_t i = 0; i < x.size(); ++i) {
         if (!py_equal(x[i], y[i], depth + 1)) return false;
       }
@@ -195,7 +236,7 @@ int py_compare(const value& a, const value& b, int depth) {
     const int c = a.sv().compare(b.sv());
     return c < 0 ? -1 : c > 0 ? 1 : 0;
   }
-  if ((a.is_list() && b.is_list()) || (a.is_tuple() && b.is_tuple())) {
+  if ((a.is_list() && b.is_list() && a.list().plain() && b.list().plain()) || (a.is_tuple() && b.is_tuple())) {
     const auto& x = a.list().items;
     const auto& y = b.list().items;
     for (size_t i = 0; i < x.size() && i < y.size(); ++i) {
@@ -310,11 +351,24 @@ void append_repr(std::string& out, const value& v, size_t limit, int depth) {
     case value_kind::undefined: out += "Undefined"; return;
     case value_kind::string:
       if (out.size() + v.sv().size() > limit) fail_output_size(limit);
+      if (v.str().markup) out += "Markup(";
       append_string_repr(out, v.sv());
+      if (v.str().markup) out += ")";
       return;
     case value_kind::list:
     case value_kind::tuple: {
-      const auto& items = v.list().items;
+      const list_obj& l = v.list();
+      if (l.flavor == list_flavor::range) {
+        out += "range(" + std::to_string(l.range_start) + ", " + std::to_string(l.range_stop);
+        if (l.range_step != 1) out += ", " + std::to_string(l.range_step);
+        out += ")";
+        return;
+      }
+      if (l.is_view()) {
+        out += type_name(v);
+        out.push_back('(');
+      }
+      const auto& items = l.items;
       out.push_back(v.is_list() ? '[' : '(');
       for (size_t i = 0; i < items.size(); ++i) {
         if (i > 0) out += ", ";
@@ -322,6 +376,7 @@ void append_repr(std::string& out, const value& v, size_t limit, int depth) {
       }
       if (v.is_tuple() && items.size() == 1) out.push_back(',');
       out.push_back(v.is_list() ? ']' : ')');
+      if (l.is_view()) out.push_back(')');
       return;
     }
     case value_kind::dict:
@@ -389,7 +444,15 @@ const char* type_name(const value& v) {
     case value_kind::integer: return "int";
     case value_kind::floating: return "float";
     case value_kind::string: return "str";
-    case value_kind::list: return "list";
+    case value_kind::list:
+      switch (v.list().flavor) {
+        case list_flavor::plain: return "list";
+        case list_flavor::range: return "range";
+        case list_flavor::dict_items: return "dict_items";
+        case list_flavor::dict_keys: return "dict_keys";
+        case list_flavor::dict_values: return "dict_values";
+      }
+      return "list";
     case value_kind::tuple: return "tuple";
     case value_kind::dict: return "dict";
     case value_kind::ns: return "Namespace";

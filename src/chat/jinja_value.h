@@ -142,14 +142,26 @@ struct str_obj final : heap_object {
   str_obj() = default;
   explicit str_obj(std::string s);
   std::string text;
-  size_t length = 0;  // code points
+  size_t length = 0;     // code points
+  bool markup = false;   // markupsafe.Markup (from |safe / |e): printed as Markup('...') by repr,
+                         // and `+` with it HTML-escapes the other operand
   bool ascii() const { return length == text.size(); }
 };
 
 inline std::string_view value::sv() const { return str().text; }
 
+// What a list-kind value really is in Python; everything but `plain` only changes how it
+// prints and which operations accept it (ranges and dict views are not lists).
+enum class list_flavor : uint8_t { plain, range, dict_items, dict_keys, dict_values };
+
 struct list_obj final : heap_object {
   std::vector<value> items;
+  list_flavor flavor = list_flavor::plain;
+  int64_t range_start = 0, range_stop = 0, range_step = 1;  // flavor == range
+  bool plain() const { return flavor == list_flavor::plain; }
+  bool is_view() const {
+    return flavor == list_flavor::dict_items || flavor == list_flavor::dict_keys || flavor == list_flavor::dict_values;
+  }
 };
 inline list_obj& value::list() const { return obj<list_obj>(); }
 
@@ -197,6 +209,9 @@ class heap {
 
   value str(std::string s);
   value str(std::string_view s) { return str(std::string(s)); }
+  value markup(std::string s);
+  // A string with the markup flag of `like` (Markup methods return Markup).
+  value str_like(const value& like, std::string s);
   // Values converted from the caller's context: not charged to the budget (the caller owns
   // their size).
   value input_str(std::string s) { return value::string(make<str_obj>(std::move(s))); }
@@ -207,6 +222,8 @@ class heap {
   }
   value list(std::vector<value> items);
   value tuple(std::vector<value> items);
+  value flavored_list(std::vector<value> items, list_flavor flavor);
+  value range(int64_t start, int64_t stop, int64_t step, std::vector<value> items);
   value dict();  // empty; fill with dict().set (charged per entry by set_item)
   value ns();
   void set_item(const value& dict, const value& key, const value& v);
