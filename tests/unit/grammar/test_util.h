@@ -32,6 +32,14 @@ inline std::shared_ptr<const Grammar> must_parse(std::string_view text) {
   return g.ok() ? *g : nullptr;
 }
 
+inline std::unique_ptr<GrammarMatcher> make_matcher(const std::shared_ptr<const Grammar>& g,
+                                                   const std::shared_ptr<const GrammarVocab>& v,
+                                                   const MatcherOptions& options = {}) {
+  auto m = GrammarMatcher::create(g, v, options);
+  EXPECT_TRUE(m.ok()) << m.status().to_string();
+  return m.ok() ? std::move(m).value() : nullptr;
+}
+
 // Does the grammar match all of `input` (and may end there)?
 inline bool full_match(const std::shared_ptr<const Grammar>& g, std::string_view input) {
   static const auto vocab = byte_vocab();
