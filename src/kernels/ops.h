@@ -49,4 +49,15 @@ void gelu(float* x, int64_t n);
 // y[i] += x[i]
 void add(float* y, const float* x, int64_t n);
 
+// sum_i a[i] * b[i] over n floats (attention scores: q . k). The reference sums in float, in order.
+float dot_f32(const float* a, const float* b, int64_t n);
+// y[i] += a * x[i] over n floats (attention: the weighted sum of value rows).
+void axpy_f32(float* y, float a, const float* x, int64_t n);
+
+// Name of the kernel variant in use: "ref", "avx2" or "avx512" (for logs and benchmarks). The
+// variant is chosen once per process from the CPU's features; the environment variable
+// PLEXUS_CPU=ref|avx2|avx512 forces one (a level the CPU lacks falls back to the best available,
+// with a one-time warning on stderr).
+const char* active_isa();
+
 }  // namespace plexus::kernels

@@ -67,12 +67,13 @@ std::vector<float> as_activation(tensor_type weight_type, const float* x, int64_
 TEST(Matmul, MatchesNaiveLoopForEveryType) {
   ThreadPool pool(3);
   const int64_t rows = 37, cols = 512;
+  for (const op_table* table : available_op_tables()) {
   for (tensor_type t : weight_types()) {
     const test_matrix m = make_matrix(t, rows, cols, /*pad=*/t == tensor_type::f32 ? 8 : 4, 100 + static_cast<uint32_t>(t));
-    for (int64_t n_tokens : {1, 2, 5}) {
+    for (int64_t n_tokens : {1, 2, 5, 8}) {
       const auto x = random_floats(static_cast<size_t>(n_tokens * cols), 7 + static_cast<uint32_t>(n_tokens));
       std::vector<float> y(static_cast<size_t>(n_tokens * rows), NAN);
-      matmul(m.view, x.data(), n_tokens, y.data(), pool);
+      table->matmul(m.view, x.data(), n_tokens, y.data(), pool);
       for (int64_t tok = 0; tok < n_tokens; ++tok) {
         const auto a = as_activation(t, x.data() + tok * cols, cols);
         for (int64_t r = 0; r < rows; ++r) {
@@ -86,30 +87,42 @@ TEST(Matmul, MatchesNaiveLoopForEveryType) {
           // differs from fp16(d) * sum q by up to ~2^-10 relative.
           const bool min_term = t == tensor_type::q4_1 || t == tensor_type::q5_1;
           const double tol = (min_term ? 2e-3 : 1e-5) * abs_sum + 1e-6;
-          ASSERT_NEAR(y[tok * rows + r], expected, tol) << tensor_type_name(t) << " token " << tok << " row " << r;
+          ASSERT_NEAR(y[tok * rows + r], expected, tol)
+              << table->name << " " << tensor_type_name(t) << " token " << tok << " row " << r;
         }
       }
     }
   }
+  }
 }
 
+// Every variant: the thread count never changes a result, on the row-dot path (1 token) and the
+// gemm path (9 tokens). A single token's outputs equal the variant's own vec_dot, and for the
+// reference also tensor::vec_dot, bit for bit.
 TEST(Matmul, EqualsVecDotAndIsIndependentOfThreadCount) {
-  const int64_t rows = 64, cols = 256, n_tokens = 3;
+  const int64_t rows = 64, cols = 256;
   ThreadPool one(1), four(4);
-  for (tensor_type t : weight_types()) {
-    const test_matrix m = make_matrix(t, rows, cols, 0, 5);
-    const auto x = random_floats(static_cast<size_t>(n_tokens * cols), 6);
-    std::vector<float> y1(rows * n_tokens), y4(rows * n_tokens);
-    matmul(m.view, x.data(), n_tokens, y1.data(), one);
-    matmul(m.view, x.data(), n_tokens, y4.data(), four);
-    EXPECT_EQ(y1, y4) << tensor_type_name(t);
-    // Bit-identical with converting the token once and calling vec_dot per row.
-    const tensor_type at = tensor::vec_dot_type(t);
-    std::vector<uint64_t> acts((*row_bytes(at, cols) + 7) / 8);
-    tensor::quantize_row(at, x.data() + cols, acts.data(), cols);  // token 1
-    for (int64_t r = 0; r < rows; ++r) {
-      ASSERT_EQ(y4[rows + r], tensor::vec_dot(t, cols, m.view.data + r * m.view.row_stride, acts.data()))
-          << tensor_type_name(t) << " row " << r;
+  for (const op_table* table : available_op_tables()) {
+    for (tensor_type t : weight_types()) {
+      const test_matrix m = make_matrix(t, rows, cols, 0, 5);
+      for (int64_t n_tokens : {1, 9}) {
+        const auto x = random_floats(static_cast<size_t>(n_tokens * cols), 6);
+        std::vector<float> y1(rows * n_tokens), y4(rows * n_tokens);
+        table->matmul(m.view, x.data(), n_tokens, y1.data(), one);
+        table->matmul(m.view, x.data(), n_tokens, y4.data(), four);
+        EXPECT_EQ(y1, y4) << table->name << " " << tensor_type_name(t) << " n_tokens " << n_tokens;
+        if (n_tokens != 1) continue;
+        const tensor_type at = tensor::vec_dot_type(t);
+        std::vector<uint64_t> acts((*row_bytes(at, cols) + 7) / 8);
+        table->quantize_row(at, x.data(), acts.data(), cols);
+        for (int64_t r = 0; r < rows; ++r) {
+          const uint8_t* wrow = m.view.data + r * m.view.row_stride;
+          ASSERT_EQ(y4[r], table->vec_dot(t, cols, wrow, acts.data())) << table->name << " " << tensor_type_name(t) << " row " << r;
+          if (table == &reference_op_table()) {
+            ASSERT_EQ(y4[r], tensor::vec_dot(t, cols, wrow, acts.data())) << tensor_type_name(t) << " row " << r;
+          }
+        }
+      }
     }
   }
 }
@@ -170,12 +183,14 @@ TEST(MatmulDeathTest, BrokenMatrixInvariantsStopWithAMessage) {
   EXPECT_DEATH(get_row(m.view, 4, y.data()), "row index out of range");
 }
 
-TEST(OpTable, ReferenceIsSelectedAndComplete) {
-  const op_table& ref = reference_op_table();
-  EXPECT_STREQ(ref.name, "ref");
+TEST(OpTable, EveryTableIsComplete) {
+  EXPECT_STREQ(reference_op_table().name, "ref");
   EXPECT_EQ(&active_op_table(), &active_op_table());  // chosen once
-  const op_table& t = active_op_table();
-  EXPECT_TRUE(t.matmul && t.get_row && t.rms_norm && t.layer_norm && t.rope && t.softmax && t.silu_mul && t.gelu && t.add);
+  for (const op_table* t : available_op_tables()) {
+    EXPECT_TRUE(t->matmul && t->get_row && t->rms_norm && t->layer_norm && t->rope && t->softmax && t->silu_mul &&
+                t->gelu && t->add && t->dot_f32 && t->axpy_f32 && t->quantize_row && t->vec_dot)
+        << t->name;
+  }
 }
 
 }  // namespace

@@ -1,0 +1,6 @@
+// AVX2 + FMA + F16C row ops. Compiled with -mavx2 -mfma -mf16c (see CMakeLists.txt); called only
+// when the CPU has them (x86_tables.cpp).
+#define PLEXUS_X86_NS avx2
+#define PLEXUS_X86_REGISTER_OPS
+#include "kernels/x86/ops_impl.h"
+#include "kernels/x86/register_impl.h"

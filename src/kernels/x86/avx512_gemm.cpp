@@ -1,0 +1,14 @@
+// AVX-512 panels and gemm tiles (zmm: 32 registers, vpdpbusd / vpdpwssd). Compiled with -mavx2
+// -mfma -mf16c -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni (see CMakeLists.txt);
+// called only when the CPU has them (x86_tables.cpp).
+#define PLEXUS_X86_NS avx512
+#include "kernels/x86/gemm_impl.h"
+
+namespace plexus::kernels::x86::avx512 {
+
+void add_gemm_kernels(isa_kernels& set) {
+  // rows x tokens: block types 4 x 4, k-quants 4 x 4, float types 4 x 4 (16 accumulators).
+  add_gemm(set, gemm_config<v512, 4, 4, 4, 4, 4, 4>{});
+}
+
+}  // namespace plexus::kernels::x86::avx512

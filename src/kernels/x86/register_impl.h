@@ -1,0 +1,45 @@
+// The add_*_kernels functions of one ISA (declared in isa_kernels.h), shared by the avx2_*.cpp and
+// avx512_*.cpp files: each file defines PLEXUS_X86_REGISTER_{DOT,OPS} for the part it compiles.
+// Thread-safe: called once per process, before the set is published.
+#pragma once
+
+#include "gguf/tensor_type.h"
+#include "kernels/x86/isa_kernels.h"
+
+namespace plexus::kernels::x86::PLEXUS_X86_NS {
+
+#ifdef PLEXUS_X86_REGISTER_DOT
+void add_dot_kernels(isa_kernels& set) {
+  struct entry {
+    tensor_type type;
+    row_dot_fn dot;
+  };
+  const entry dots[] = {
+      {tensor_type::f32, dot_f32_f32},     {tensor_type::f16, dot_f16_f16},     {tensor_type::bf16, dot_bf16_bf16},
+      {tensor_type::q4_0, dot_q4_0_q8_0}, {tensor_type::q4_1, dot_q4_1_q8_1}, {tensor_type::q5_0, dot_q5_0_q8_0},
+      {tensor_type::q5_1, dot_q5_1_q8_1}, {tensor_type::q8_0, dot_q8_0_q8_0}, {tensor_type::q2_k, dot_q2_k_q8_k},
+      {tensor_type::q3_k, dot_q3_k_q8_k}, {tensor_type::q4_k, dot_q4_k_q8_k}, {tensor_type::q5_k, dot_q5_k_q8_k},
+      {tensor_type::q6_k, dot_q6_k_q8_k},
+  };
+  for (const entry& e : dots) set.types[static_cast<int>(e.type)].row_dot = e.dot;
+  set.quantize[static_cast<int>(tensor_type::q8_0)] = quantize_q8_0;
+  set.quantize[static_cast<int>(tensor_type::q8_1)] = quantize_q8_1;
+  set.quantize[static_cast<int>(tensor_type::q8_k)] = quantize_q8_k;
+  set.quantize[static_cast<int>(tensor_type::f16)] = quantize_f16;
+  set.quantize[static_cast<int>(tensor_type::bf16)] = quantize_bf16;
+}
+#endif
+
+#ifdef PLEXUS_X86_REGISTER_OPS
+void add_op_kernels(isa_kernels& set) {
+  set.rms_norm = rms_norm;
+  set.softmax = softmax;
+  set.silu_mul = silu_mul;
+  set.gelu = gelu;
+  set.add = add;
+  set.dot_f32 = dot_f32;
+  set.axpy_f32 = axpy_f32;
+}
+#endif
+
+}  // namespace plexus::kernels::x86::PLEXUS_X86_NS

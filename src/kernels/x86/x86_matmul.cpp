@@ -1,0 +1,147 @@
+// The x86 matmul driver (baseline x86-64 code: threads and scratch memory; the vector work is in
+// the per-ISA kernels it calls through isa_kernels).
+//
+// 1. Each token row of x is converted to the weight type's vec-dot type (byte-identical with the
+//    reference), and for the gemm path also packed into an activation panel.
+// 2. Small batches (decode): rows are split into contiguous ranges over the pool and each weight
+//    row is streamed once, dotted with every token while it sits in L1.
+// 3. Larger batches (prompt chunks): rows are split into blocks of up to kMaxBlockRows; a worker
+//    packs a block's rows into its own panel (kept in L2) and runs the gemm tiles over all tokens.
+// Per output the sequence of operations is fixed by the type and the path (row_dot or gemm), never
+// by the thread count or block boundaries, so results do not depend on the pool size.
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+#include "kernels/ref/ref_ops.h"
+#include "kernels/x86/x86_tables.h"
+#include "tensor/quant.h"
+#include "tensor/type_ops.h"
+
+namespace plexus::kernels::x86 {
+namespace {
+
+constexpr int64_t kMaxBlockRows = 32;  // 32 packed rows of k = 5632: ~400 KB, within L2
+constexpr int64_t kBlockAlign = 4;     // a multiple of every tile's row count
+
+// A 64-byte aligned region of at least `bytes` in buf (grows; never shrinks).
+uint8_t* aligned_scratch(std::vector<uint8_t>& buf, uint64_t bytes) {
+  if (buf.size() < bytes + 64) buf.resize(static_cast<size_t>(bytes + 64));
+  const auto addr = reinterpret_cast<uintptr_t>(buf.data());
+  return buf.data() + (64 - addr % 64) % 64;
+}
+
+// Rows per gemm block: at most kMaxBlockRows, small enough that every worker gets about two blocks.
+int64_t block_rows(int64_t rows, int threads) {
+  const int64_t per = (rows + 2 * threads - 1) / (2 * threads);
+  const int64_t aligned = (per + kBlockAlign - 1) / kBlockAlign * kBlockAlign;
+  return aligned < kBlockAlign ? kBlockAlign : (aligned > kMaxBlockRows ? kMaxBlockRows : aligned);
+}
+
+[[noreturn]] void bad_matrix(const MatrixView& w, const char* what) {
+  std::fprintf(stderr, "plexus::kernels::matmul: matrix of type %s [%lld x %lld], stride %llu: %s\n", tensor_type_name(w.type),
+               static_cast<long long>(w.rows), static_cast<long long>(w.cols), static_cast<unsigned long long>(w.row_stride), what);
+  std::abort();
+}
+
+// The invariants the model loader established, checked as ref::matmul does (same messages): a
+// broken one is a bug, not bad input.
+void check_matrix(const MatrixView& w) {
+  if (w.rows < 0 || w.cols < 0) bad_matrix(w, "negative shape");
+  const auto bytes = row_bytes(w.type, static_cast<uint64_t>(w.cols));
+  if (!bytes) bad_matrix(w, "cols is not a whole number of blocks");
+  if (w.rows > 1 && w.row_stride < *bytes) bad_matrix(w, "row_stride is shorter than a row");
+  const uint32_t align = tensor::required_alignment(w.type);
+  if (reinterpret_cast<uintptr_t>(w.data) % align != 0 || (w.rows > 1 && w.row_stride % align != 0)) {
+    bad_matrix(w, "data is not aligned for its type");
+  }
+}
+
+[[noreturn]] void bad_activation(const MatrixView& w) {
+  std::fprintf(stderr, "plexus::kernels::matmul: matrix of type %s [%lld x %lld]: cols is not a whole number of %s blocks\n",
+               tensor_type_name(w.type), static_cast<long long>(w.rows), static_cast<long long>(w.cols),
+               tensor_type_name(tensor::vec_dot_type(w.type)));
+  std::abort();
+}
+
+}  // namespace
+
+void matmul(const isa_kernels& set, const MatrixView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
+  check_matrix(w);
+  if (w.rows == 0 || n_tokens <= 0) return;
+  const auto id = static_cast<uint32_t>(w.type);
+  const type_kernels* tk = id < static_cast<uint32_t>(kTypeSlots) ? &set.types[id] : nullptr;
+  if (tk == nullptr || tk->row_dot == nullptr) {
+    ref::matmul(w, x, n_tokens, y, pool);
+    return;
+  }
+  const int64_t rows = w.rows;
+  const int64_t cols = w.cols;
+  const tensor_type act_type = tensor::vec_dot_type(w.type);
+  const bool use_gemm = tk->gemm != nullptr && n_tokens >= tk->gemm_min_tokens;
+
+  // Activations in the vec-dot type: [n_tokens][act_bytes] (f32: x itself).
+  uint64_t act_bytes = static_cast<uint64_t>(cols) * sizeof(float);
+  const uint8_t* acts = reinterpret_cast<const uint8_t*>(x);
+  quantize_fn quantize = nullptr;
+  if (act_type != tensor_type::f32) {
+    const auto bytes = row_bytes(act_type, static_cast<uint64_t>(cols));
+    if (!bytes) bad_activation(w);
+    act_bytes = *bytes;
+    quantize = set.quantize[static_cast<uint32_t>(act_type)];
+    if (quantize == nullptr) quantize = tensor::find_type_ops(act_type)->quantize;
+  }
+  const uint64_t panel_bytes = use_gemm && tk->pack_acts != nullptr ? tk->act_panel_bytes(cols) : 0;
+  thread_local std::vector<uint8_t> act_scratch;  // grows to the largest batch seen; reused after
+  thread_local std::vector<uint8_t> panel_scratch;
+  uint8_t* converted = quantize != nullptr ? aligned_scratch(act_scratch, act_bytes * static_cast<uint64_t>(n_tokens)) : nullptr;
+  uint8_t* panel = panel_bytes != 0 ? aligned_scratch(panel_scratch, panel_bytes * static_cast<uint64_t>(n_tokens)) : nullptr;
+  if (converted != nullptr) acts = converted;
+  const auto convert = [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const uint64_t ut = static_cast<uint64_t>(t);
+      if (quantize != nullptr) quantize(x + t * cols, converted + ut * act_bytes, cols);
+      if (panel != nullptr) tk->pack_acts(acts + ut * act_bytes, cols, panel + ut * panel_bytes);
+    }
+  };
+  if (n_tokens == 1) {
+    convert(0, 1);
+  } else if (quantize != nullptr || panel != nullptr) {
+    pool.parallel_for(n_tokens, convert);
+  }
+
+  if (!use_gemm) {
+    const row_dot_fn dot = tk->row_dot;
+    pool.parallel_for(rows, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const uint8_t* wrow = w.data + static_cast<uint64_t>(r) * w.row_stride;
+        for (int64_t t = 0; t < n_tokens; ++t) y[t * rows + r] = dot(cols, wrow, acts + static_cast<uint64_t>(t) * act_bytes);
+      }
+    });
+    return;
+  }
+
+  const uint8_t* a = panel != nullptr ? panel : acts;
+  const uint64_t a_stride = panel != nullptr ? panel_bytes : act_bytes;
+  const uint64_t wp_bytes = tk->pack_weights != nullptr ? tk->weight_panel_bytes(cols) : 0;
+  const int64_t block = block_rows(rows, pool.size());
+  const int64_t n_blocks = (rows + block - 1) / block;
+  pool.parallel_for(n_blocks, [&](int64_t b0, int64_t b1) {
+    thread_local std::vector<uint8_t> weight_scratch;  // one block's panel per worker
+    uint8_t* wpanel = wp_bytes != 0 ? aligned_scratch(weight_scratch, wp_bytes * static_cast<uint64_t>(block)) : nullptr;
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t r0 = b * block;
+      const int64_t nr = rows - r0 < block ? rows - r0 : block;
+      const uint8_t* src = w.data + static_cast<uint64_t>(r0) * w.row_stride;
+      uint64_t stride = w.row_stride;
+      if (wpanel != nullptr) {
+        for (int64_t r = 0; r < nr; ++r) tk->pack_weights(src + static_cast<uint64_t>(r) * w.row_stride, cols, wpanel + static_cast<uint64_t>(r) * wp_bytes);
+        src = wpanel;
+        stride = wp_bytes;
+      }
+      tk->gemm(src, stride, nr, a, a_stride, n_tokens, cols, y + r0, rows);
+    }
+  });
+}
+
+}  // namespace plexus::kernels::x86
