@@ -161,3 +161,39 @@ TEST(Cli, UnsupportedArchitectureNamesTheSupportedOnes) {
 
 }  // namespace
 }  // namespace plexus
+
+namespace plexus {
+namespace {
+
+// Every 25th golden template case through the CLI, including error cases.
+TEST(Cli, RenderTemplateMatchesGoldenCases) {
+  const fs::path dir = testing::shared_dir() / "golden" / "templates";
+  std::ifstream cases(dir / "cases.jsonl");
+  std::string line;
+  int n = 0, checked = 0, errors = 0;
+  while (std::getline(cases, line)) {
+    if (n++ % 25 != 0) continue;
+    auto c = nlohmann::ordered_json::parse(line);
+    nlohmann::ordered_json input = c["extra"].is_object() ? c["extra"] : nlohmann::ordered_json::object();
+    input["messages"] = c["messages"];
+    input["tools"] = c["tools"];
+    input["add_generation_prompt"] = c["add_generation_prompt"];
+    input["bos_token"] = c["bos_token"];
+    input["eos_token"] = c["eos_token"];
+    Outcome o = plexus("render-template --now 2024-07-26 --template " + quote((dir / c["template"].get<std::string>()).string()),
+                       input.dump());
+    if (c.value("error", false)) {
+      EXPECT_EQ(o.exit_code, 1) << c["id"];
+      EXPECT_EQ(o.err, "error: " + c["error_message"].get<std::string>() + "\n") << c["id"];
+      ++errors;
+    } else {
+      EXPECT_EQ(o.exit_code, 0) << c["id"] << o.err;
+      EXPECT_EQ(o.out, c["expected"].get<std::string>()) << c["id"];
+    }
+    ++checked;
+  }
+  EXPECT_GT(checked, 10);
+}
+
+}  // namespace
+}  // namespace plexus
