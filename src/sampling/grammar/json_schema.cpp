@@ -328,7 +328,7 @@ Result<std::string> SchemaCompiler::visit_alternatives(const json& s, const char
   if (!alts.is_array() || alts.empty()) {
     return invalid_argument("json schema: " + path + "/" + keyword + " must be a non-empty array");
   }
-  // Keywords beside anyOf/oneOf apply to every alternative: merge them in (alternative wins).
+  // Keywords beside anyOf/oneOf apply to every alternative: each alternative is their conjunction.
   json siblings = s;
   siblings.erase(keyword);
   bool has_siblings = false;
@@ -340,15 +340,9 @@ Result<std::string> SchemaCompiler::visit_alternatives(const json& s, const char
     const std::string sub_path = path + "/" + keyword + "/" + std::to_string(i);
     const json* alt = &alts[i];
     json merged;
-    if (has_siblings && alt->is_object()) {
-      if (auto ref = alt->find("$ref"); ref != alt->end() && ref->is_string()) {
-        PLEXUS_ASSIGN_OR_RETURN(alt, resolve(ref->get<std::string>()));
-      }
-      if (alt->is_object()) {
-        merged = siblings;
-        for (const auto& [key, value] : alt->items()) merged[key] = value;
-        alt = &merged;
-      }
+    if (has_siblings) {
+      PLEXUS_ASSIGN_OR_RETURN(merged, merge_schemas({&siblings, alt}, sub_path));
+      alt = &merged;
     }
     PLEXUS_ASSIGN_OR_RETURN(std::string r, visit(*alt, name + "-" + std::to_string(i), sub_path, depth + 1));
     body += (body.empty() ? "" : " | ") + r;
@@ -356,48 +350,72 @@ Result<std::string> SchemaCompiler::visit_alternatives(const json& s, const char
   return add_rule(name, body);
 }
 
-// allOf of object-like schemas: properties and required are united, other keywords must agree.
-Result<json> SchemaCompiler::merge_all_of(const json& s, const std::string& path) {
-  const json& parts = s.at("allOf");
-  if (!parts.is_array() || parts.empty()) return invalid_argument("json schema: " + path + "/allOf must be a non-empty array");
-  json out = s;
-  out.erase("allOf");
+// Conjunction of object-like schemas (allOf, or keywords beside anyOf/oneOf): properties and
+// required are united, any other keyword must agree. additionalProperties in one part must not
+// exclude a property another part declares (the merged schema would generate it).
+Result<json> SchemaCompiler::merge_schemas(const std::vector<const json*>& parts, const std::string& path) {
+  json out = json::object();
+  std::vector<const json*> closed;  // parts with additionalProperties other than true
   for (size_t i = 0; i < parts.size(); ++i) {
-    const json* part = &parts[i];
+    const json* part = parts[i];
     for (int hops = 0; part->is_object() && part->contains("$ref"); ++hops) {
-      if (hops > 32 || !(*part)["$ref"].is_string()) return invalid_argument("json schema: " + path + "/allOf: bad $ref");
+      if (hops > 32 || !(*part)["$ref"].is_string()) return invalid_argument("json schema: " + path + ": bad $ref");
       PLEXUS_ASSIGN_OR_RETURN(part, resolve((*part)["$ref"].get<std::string>()));
     }
     if (part->is_boolean() && part->get<bool>()) continue;
-    if (!part->is_object()) return unsupported("json schema: " + path + "/allOf/" + std::to_string(i) + ": not an object schema");
-    if (part->contains("allOf") || part->contains("anyOf") || part->contains("oneOf")) {
-      return unsupported("json schema: " + path + "/allOf/" + std::to_string(i) + ": nested combinators inside allOf");
+    if (!part->is_object()) return unsupported("json schema: " + path + ": cannot combine a non-object schema");
+    if (part->contains("allOf") || (i > 0 && (part->contains("anyOf") || part->contains("oneOf")))) {
+      return unsupported("json schema: " + path + ": nested combinators inside allOf or beside anyOf/oneOf");
     }
+    if (auto ap = part->find("additionalProperties"); ap != part->end() && *ap != json(true)) closed.push_back(part);
     for (const auto& [key, value] : part->items()) {
       if (key == "properties") {
+        if (!value.is_object()) return invalid_argument("json schema: " + path + ": properties must be an object");
         json& props = out["properties"];
+        if (!props.is_object()) props = json::object();
         for (const auto& [prop, sub] : value.items()) {
           if (props.contains(prop) && props[prop] != sub) {
-            return unsupported("json schema: " + path + "/allOf: property '" + prop + "' defined differently twice");
+            return unsupported("json schema: " + path + ": property '" + prop + "' defined differently twice");
           }
           props[prop] = sub;
         }
       } else if (key == "required") {
+        if (!value.is_array()) return invalid_argument("json schema: " + path + ": required must be an array");
         json& req = out["required"];
         if (!req.is_array()) req = json::array();
         for (const json& r : value) {
           if (std::find(req.begin(), req.end(), r) == req.end()) req.push_back(r);
         }
-      } else if (annotation_keywords().count(key) != 0) {
+      } else if (key == "$ref" || annotation_keywords().count(key) != 0) {
         continue;
       } else if (!out.contains(key)) {
         out[key] = value;
       } else if (out[key] != value) {
-        return unsupported("json schema: " + path + "/allOf: keyword '" + key + "' given different values");
+        return unsupported("json schema: " + path + ": keyword '" + key + "' given different values to combine");
+      }
+    }
+  }
+  for (const json* part : closed) {
+    if (!out.contains("properties")) break;
+    for (const auto& [prop, sub] : out["properties"].items()) {
+      const auto own = part->find("properties");
+      if (own == part->end() || !own->contains(prop)) {
+        return unsupported("json schema: " + path + ": additionalProperties of one combined schema excludes '" +
+                           prop + "' declared by another");
       }
     }
   }
   return out;
+}
+
+Result<json> SchemaCompiler::merge_all_of(const json& s, const std::string& path) {
+  const json& parts = s.at("allOf");
+  if (!parts.is_array() || parts.empty()) return invalid_argument("json schema: " + path + "/allOf must be a non-empty array");
+  json siblings = s;
+  siblings.erase("allOf");
+  std::vector<const json*> all = {&siblings};
+  for (const json& p : parts) all.push_back(&p);
+  return merge_schemas(all, path + "/allOf");
 }
 
 Result<std::string> SchemaCompiler::visit_integer(const json& s, const std::string& name, const std::string& path) {

@@ -47,6 +47,7 @@ class SchemaCompiler {
   // Strings that are none of `names`, as rule name for the quoted key (plain characters only).
   Result<std::string> key_not_in(const std::vector<std::string>& names, const std::string& name);
   Result<json> merge_all_of(const json& s, const std::string& path);
+  Result<json> merge_schemas(const std::vector<const json*>& parts, const std::string& path);
   Result<const json*> resolve(const std::string& ref) const;
 
   // Adds `name ::= body` (or returns the existing rule with that body).
