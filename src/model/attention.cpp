@@ -49,17 +49,14 @@ void attend_batch(const AttentionShape& shape, int64_t layer, const std::vector<
       const int64_t len = span[static_cast<size_t>(i)];
       for (int64_t p = 0; p < len; ++p) {
         const float* kp = cache.key_block(layer, table[static_cast<size_t>(p / bs)]) + (p % bs) * row + kvh * hd;
-        float dot = 0.0f;
-        for (int64_t e = 0; e < hd; ++e) dot += qh[e] * kp[e];
-        sc[p] = dot * scale;
+        sc[p] = kernels::dot_f32(qh, kp, hd) * scale;
       }
       kernels::softmax(sc, len);
       float* oh = out + i * q_width + h * hd;
       std::fill(oh, oh + hd, 0.0f);
       for (int64_t p = 0; p < len; ++p) {
         const float* vp = cache.value_block(layer, table[static_cast<size_t>(p / bs)]) + (p % bs) * row + kvh * hd;
-        const float w = sc[p];
-        for (int64_t e = 0; e < hd; ++e) oh[e] += w * vp[e];
+        kernels::axpy_f32(oh, sc[p], vp, hd);
       }
     }
   });
