@@ -33,6 +33,10 @@ using gemm_fn = void (*)(const uint8_t* w, uint64_t w_stride, int64_t n_rows, co
 // activations into panels that its register tiles read with plain vector loads.
 struct type_kernels {
   row_dot_fn row_dot = nullptr;  // null: the type is left to the reference matmul
+  // When set, row_dot takes its activation row packed by pack_row_acts (from the vec-dot type)
+  // instead of the vec-dot type itself.
+  panel_bytes_fn row_act_bytes = nullptr;
+  pack_fn pack_row_acts = nullptr;
   panel_bytes_fn weight_panel_bytes = nullptr;  // null: gemm reads the weight rows as stored
   pack_fn pack_weights = nullptr;
   panel_bytes_fn act_panel_bytes = nullptr;  // null: gemm reads the activation rows as converted

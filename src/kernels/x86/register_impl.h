@@ -15,13 +15,29 @@ void add_dot_kernels(isa_kernels& set) {
     row_dot_fn dot;
   };
   const entry dots[] = {
-      {tensor_type::f32, dot_f32_f32},     {tensor_type::f16, dot_f16_f16},     {tensor_type::bf16, dot_bf16_bf16},
-      {tensor_type::q4_0, dot_q4_0_q8_0}, {tensor_type::q4_1, dot_q4_1_q8_1}, {tensor_type::q5_0, dot_q5_0_q8_0},
-      {tensor_type::q5_1, dot_q5_1_q8_1}, {tensor_type::q8_0, dot_q8_0_q8_0}, {tensor_type::q2_k, dot_q2_k_q8_k},
-      {tensor_type::q3_k, dot_q3_k_q8_k}, {tensor_type::q4_k, dot_q4_k_q8_k}, {tensor_type::q5_k, dot_q5_k_q8_k},
-      {tensor_type::q6_k, dot_q6_k_q8_k},
+      {tensor_type::f32, dot_f32_f32},    {tensor_type::f16, dot_f16_f16},    {tensor_type::bf16, dot_bf16_bf16},
+      {tensor_type::q8_0, dot_q8_0_q8_0}, {tensor_type::q2_k, dot_q2_k_q8_k}, {tensor_type::q3_k, dot_q3_k_q8_k},
+      {tensor_type::q4_k, dot_q4_k_q8_k}, {tensor_type::q5_k, dot_q5_k_q8_k}, {tensor_type::q6_k, dot_q6_k_q8_k},
   };
   for (const entry& e : dots) set.types[static_cast<int>(e.type)].row_dot = e.dot;
+  // The 4- and 5-bit block types dot against a row panel (dot_legacy_impl.h).
+  struct panel_entry {
+    tensor_type type;
+    row_dot_fn dot;
+    pack_fn pack;
+  };
+  const panel_entry panel_dots[] = {
+      {tensor_type::q4_0, dot_q4_0_row, pack_row_acts_legacy<tensor::block_q8_0>},
+      {tensor_type::q4_1, dot_q4_1_row, pack_row_acts_legacy<tensor::block_q8_1>},
+      {tensor_type::q5_0, dot_q5_0_row, pack_row_acts_legacy<tensor::block_q8_0>},
+      {tensor_type::q5_1, dot_q5_1_row, pack_row_acts_legacy<tensor::block_q8_1>},
+  };
+  for (const panel_entry& e : panel_dots) {
+    type_kernels& k = set.types[static_cast<int>(e.type)];
+    k.row_dot = e.dot;
+    k.row_act_bytes = legacy_row_bytes;
+    k.pack_row_acts = e.pack;
+  }
   set.quantize[static_cast<int>(tensor_type::q8_0)] = quantize_q8_0;
   set.quantize[static_cast<int>(tensor_type::q8_1)] = quantize_q8_1;
   set.quantize[static_cast<int>(tensor_type::q8_k)] = quantize_q8_k;

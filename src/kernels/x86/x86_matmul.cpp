@@ -4,7 +4,8 @@
 // 1. Each token row of x is converted to the weight type's vec-dot type (byte-identical with the
 //    reference), and for the gemm path also packed into an activation panel.
 // 2. Small batches (decode): rows are split into contiguous ranges over the pool and each weight
-//    row is streamed once, dotted with every token while it sits in L1.
+//    row is streamed once, dotted with every token while it sits in L1 (types with a row panel
+//    get their activations repacked for that first).
 // 3. Larger batches (prompt chunks): rows are split into blocks of up to kMaxBlockRows; a worker
 //    packs a block's rows into its own panel (kept in L2) and runs the gemm tiles over all tokens.
 // Per output the sequence of operations is fixed by the type and the path (row_dot or gemm), never
@@ -91,7 +92,9 @@ void matmul(const isa_kernels& set, const MatrixView& w, const float* x, int64_t
     quantize = set.quantize[static_cast<uint32_t>(act_type)];
     if (quantize == nullptr) quantize = tensor::find_type_ops(act_type)->quantize;
   }
-  const uint64_t panel_bytes = use_gemm && tk->pack_acts != nullptr ? tk->act_panel_bytes(cols) : 0;
+  // Activation panels: the gemm tiles' layout, or the row-dot layout of types that have one.
+  const pack_fn pack = use_gemm ? tk->pack_acts : tk->pack_row_acts;
+  const uint64_t panel_bytes = pack == nullptr ? 0 : (use_gemm ? tk->act_panel_bytes(cols) : tk->row_act_bytes(cols));
   thread_local std::vector<uint8_t> act_scratch;  // grows to the largest batch seen; reused after
   thread_local std::vector<uint8_t> panel_scratch;
   uint8_t* converted = quantize != nullptr ? aligned_scratch(act_scratch, act_bytes * static_cast<uint64_t>(n_tokens)) : nullptr;
@@ -101,7 +104,7 @@ void matmul(const isa_kernels& set, const MatrixView& w, const float* x, int64_t
     for (int64_t t = t0; t < t1; ++t) {
       const uint64_t ut = static_cast<uint64_t>(t);
       if (quantize != nullptr) quantize(x + t * cols, converted + ut * act_bytes, cols);
-      if (panel != nullptr) tk->pack_acts(acts + ut * act_bytes, cols, panel + ut * panel_bytes);
+      if (panel != nullptr) pack(acts + ut * act_bytes, cols, panel + ut * panel_bytes);
     }
   };
   if (n_tokens == 1) {
@@ -110,19 +113,19 @@ void matmul(const isa_kernels& set, const MatrixView& w, const float* x, int64_t
     pool.parallel_for(n_tokens, convert);
   }
 
+  const uint8_t* a = panel != nullptr ? panel : acts;
+  const uint64_t a_stride = panel != nullptr ? panel_bytes : act_bytes;
   if (!use_gemm) {
     const row_dot_fn dot = tk->row_dot;
     pool.parallel_for(rows, [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r) {
         const uint8_t* wrow = w.data + static_cast<uint64_t>(r) * w.row_stride;
-        for (int64_t t = 0; t < n_tokens; ++t) y[t * rows + r] = dot(cols, wrow, acts + static_cast<uint64_t>(t) * act_bytes);
+        for (int64_t t = 0; t < n_tokens; ++t) y[t * rows + r] = dot(cols, wrow, a + static_cast<uint64_t>(t) * a_stride);
       }
     });
     return;
   }
 
-  const uint8_t* a = panel != nullptr ? panel : acts;
-  const uint64_t a_stride = panel != nullptr ? panel_bytes : act_bytes;
   const uint64_t wp_bytes = tk->pack_weights != nullptr ? tk->weight_panel_bytes(cols) : 0;
   const int64_t block = block_rows(rows, pool.size());
   const int64_t n_blocks = (rows + block - 1) / block;

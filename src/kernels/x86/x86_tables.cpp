@@ -3,6 +3,8 @@
 // Ops a set does not cover fall back to the scalar reference.
 #include "kernels/x86/x86_tables.h"
 
+#include <vector>
+
 #include "kernels/ref/ref_ops.h"
 #include "kernels/x86/cpu_features.h"
 #include "tensor/quant.h"
@@ -50,12 +52,18 @@ void quantize_row_with(const isa_kernels& set, tensor_type type, const float* x,
   }
 }
 
+// As matmul computes one token's outputs (including the row panel some types dot against).
 float vec_dot_with(const isa_kernels& set, tensor_type type, int64_t n, const void* w, const void* a) {
   const auto id = static_cast<uint32_t>(type);
-  if (id < static_cast<uint32_t>(kTypeSlots) && set.types[id].row_dot != nullptr && valid_length(type, n)) {
-    return set.types[id].row_dot(n, w, a);
+  if (id >= static_cast<uint32_t>(kTypeSlots) || set.types[id].row_dot == nullptr || !valid_length(type, n)) {
+    return tensor::vec_dot(type, n, w, a);
   }
-  return tensor::vec_dot(type, n, w, a);
+  const type_kernels& k = set.types[id];
+  if (k.pack_row_acts == nullptr) return k.row_dot(n, w, a);
+  thread_local std::vector<uint64_t> panel;  // 8-byte aligned, as the panel's floats need
+  panel.resize(static_cast<size_t>((k.row_act_bytes(n) + 7) / 8));
+  k.pack_row_acts(static_cast<const uint8_t*>(a), n, reinterpret_cast<uint8_t*>(panel.data()));
+  return k.row_dot(n, w, panel.data());
 }
 
 // The function-pointer table needs one plain function per set.
