@@ -12,6 +12,7 @@ int& exit_code();
 void add_run_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
 void add_show_command(CLI::App& app);
+void add_serve_command(CLI::App& app);
 void add_render_template_command(CLI::App& app);
 
 }  // namespace plexus::cli

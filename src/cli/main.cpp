@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   plexus::cli::add_run_command(app);
   plexus::cli::add_tokenize_command(app);
   plexus::cli::add_show_command(app);
+  plexus::cli::add_serve_command(app);
   plexus::cli::add_render_template_command(app);
   try {
     app.parse(argc, argv);

@@ -1,0 +1,99 @@
+// Validated API requests as plain structs. Parsing (openai_parse.cpp, ollama_parse.cpp) checks
+// every field against its declared type and range and fails with a 400 naming the field; what
+// needs the model (the prompt's token count against the context) is checked by the routes.
+// Not thread-safe: plain data.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "server/api_errors.h"
+
+namespace plexus::server {
+
+// Server-wide caps on what one request may ask for.
+struct RequestLimits {
+  int32_t max_n = 8;                  // choices per request (`n`)
+  int32_t max_stop = 16;              // stop strings
+  size_t max_stop_bytes = 256;        // bytes per stop string
+  int32_t max_top_logprobs = 20;      // OpenAI's own limit
+  size_t max_messages = 4096;
+  size_t max_model_name_bytes = 256;
+  int64_t max_tokens_cap = 1 << 24;   // absolute ceiling before the per-model context check
+};
+
+// Sampling and stopping, shared by every API. Unset optionals take the server's defaults.
+struct GenerationSpec {
+  std::string model;                   // "" = the default model
+  std::optional<int64_t> max_tokens;   // >= 1
+  std::optional<double> temperature;   // [0, 2]
+  std::optional<double> top_p;         // [0, 1]
+  std::optional<int64_t> top_k;        // >= 0, 0 = off
+  std::optional<double> min_p;         // [0, 1]
+  std::optional<double> repeat_penalty;  // (0, 10]
+  std::optional<int64_t> repeat_last_n;  // [0, 1<<20]
+  // Validated ([-2, 2]) and accepted for compatibility; the sampler has no presence/frequency
+  // penalty, so they have no effect (documented in docs/API.md).
+  std::optional<double> presence_penalty;
+  std::optional<double> frequency_penalty;
+  std::optional<uint64_t> seed;
+  std::vector<std::string> stop;       // empty strings removed
+  int32_t n = 1;
+  bool stream = false;
+  bool include_usage = false;          // stream_options.include_usage
+  bool logprobs = false;
+  int32_t top_logprobs = 0;
+  std::string user;
+  std::optional<int64_t> num_ctx;      // Ollama: caps prompt + generation (<= the engine's context)
+  std::optional<double> keep_alive_seconds;  // Ollama: < 0 forever, 0 unload after the request
+};
+
+struct ChatRequest {
+  GenerationSpec gen;
+  // [{role, content}] with content flattened to a string; roles: system, user, assistant, tool
+  // ("developer" becomes "system").
+  nlohmann::ordered_json messages = nlohmann::ordered_json::array();
+};
+
+struct CompletionRequest {
+  GenerationSpec gen;
+  std::string prompt;
+  bool echo = false;
+  // Ollama /api/generate: system prompt and raw mode (no template).
+  std::string system;
+  bool raw = true;
+};
+
+struct TokenizeRequest {
+  std::string model;
+  std::string content;
+  bool add_special = true;
+  bool with_pieces = false;
+};
+
+struct DetokenizeRequest {
+  std::string model;
+  std::vector<int32_t> tokens;
+};
+
+// OpenAI. Each returns nullopt on success.
+std::optional<ApiError> parse_openai_chat(const nlohmann::json& body, const RequestLimits& limits, ChatRequest& out);
+std::optional<ApiError> parse_openai_completion(const nlohmann::json& body, const RequestLimits& limits,
+                                                CompletionRequest& out);
+std::optional<ApiError> parse_tokenize(const nlohmann::json& body, const RequestLimits& limits, TokenizeRequest& out);
+std::optional<ApiError> parse_detokenize(const nlohmann::json& body, const RequestLimits& limits,
+                                         DetokenizeRequest& out);
+
+// Ollama: /api/chat and /api/generate (`stream` defaults to true).
+std::optional<ApiError> parse_ollama_chat(const nlohmann::json& body, const RequestLimits& limits, ChatRequest& out);
+std::optional<ApiError> parse_ollama_generate(const nlohmann::json& body, const RequestLimits& limits,
+                                              CompletionRequest& out);
+// Ollama keep_alive: a number of seconds or a Go-style duration ("5m", "1h30m", "10s", "-1").
+// Negative = keep forever. nullopt with `error` set when malformed.
+std::optional<double> parse_keep_alive(const nlohmann::json& value, std::string& error);
+
+}  // namespace plexus::server
