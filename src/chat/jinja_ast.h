@@ -207,6 +207,7 @@ struct for_node final : node {
   node_list body;
   node_list else_body;
   bool recursive = false;
+  bool has_closures = false;  // a macro / call block inside: its scopes must outlive the statement
 };
 
 struct set_node final : node {
@@ -220,6 +221,7 @@ struct set_block_node final : node {
   assign_target target;
   node_ptr filter;  // filter chain with a null innermost input, or null
   node_list body;
+  bool has_closures = false;
 };
 
 // A macro or the body of a {% call %} block (the `caller`).
@@ -231,6 +233,7 @@ struct macro_def {
   bool uses_caller = false;
   bool uses_varargs = false;
   bool uses_kwargs = false;
+  bool has_closures = false;
 };
 
 struct macro_node final : node {
@@ -248,17 +251,20 @@ struct filter_block_node final : node {
   explicit filter_block_node(uint32_t l) : node(node_kind::filter_block, l) {}
   node_ptr filter;
   node_list body;
+  bool has_closures = false;
 };
 
 struct with_node final : node {
   explicit with_node(uint32_t l) : node(node_kind::with_stmt, l) {}
   std::vector<std::pair<assign_target, node_ptr>> assignments;
   node_list body;
+  bool has_closures = false;
 };
 
 struct scope_node final : node {
   explicit scope_node(uint32_t l) : node(node_kind::scope_stmt, l) {}
   node_list body;
+  bool has_closures = false;
 };
 
 struct simple_node final : node {  // break / continue

@@ -28,7 +28,7 @@ arg_reader::arg_reader(const char* function, const call_args& args, std::initial
 
 void callable_obj::append_repr(std::string& out) const {
   switch (what) {
-    case type::macro: out += "<Macro '" + std::string(name) + "'>"; return;
+    case type::macro: out += name.empty() ? "<Macro anonymous>" : "<Macro '" + std::string(name) + "'>"; return;
     case type::method:
       out += "<built-in method " + std::string(name) + " of " + jinja::type_name(self) + " object>";
       return;
@@ -131,26 +131,25 @@ value evaluator::make_callable(std::string_view name, builtin_fn fn, const value
   return value::object(value_kind::callable, c);
 }
 
-scope* evaluator::snapshot_scope() {
-  if (cur_ == &root_) return &root_;
-  auto s = std::make_unique<scope>();
-  s->parent = &root_;
-  for (scope* p = cur_; p != nullptr && p != &root_; p = p->parent) {
-    for (const auto& [k, v] : p->vars) {
-      if (s->find(k) == nullptr) s->vars.emplace_back(k, v);
-    }
+scope* evaluator::open_scope(bool captured, scope& local, scope* parent) {
+  if (!captured) {
+    local.parent = parent;
+    return &local;
   }
-  heap_.budget().charge(s->vars.size() * sizeof(value) * 2 + sizeof(scope));
-  owned_scopes_.push_back(std::move(s));
+  heap_.budget().charge(sizeof(scope) + 64);
+  owned_scopes_.push_back(std::make_unique<scope>());
+  owned_scopes_.back()->parent = parent;
   return owned_scopes_.back().get();
 }
 
-value evaluator::render_to_string(const node_list& body, scope& s) {
+value evaluator::render_to_string(const node_list& body, scope& s, flow* result) {
   std::string buf;
+  flow f;
   {
     redirect r(out_, out_limit_, &buf, opt_.max_value_bytes, cur_, &s);
-    exec_body(body);
+    f = exec_body(body);
   }
+  if (result != nullptr) *result = f;
   return heap_.str(std::move(buf));
 }
 
@@ -198,7 +197,7 @@ evaluator::flow evaluator::exec(const node& n) {
       }
       return exec_body(s.else_body);
     }
-    case node_kind::for_stmt: exec_for(as<for_node>(n)); return flow::normal;
+    case node_kind::for_stmt: return exec_for(as<for_node>(n));
     case node_kind::set_stmt: {
       const auto& s = as<set_node>(n);
       assign(s.target, eval(*s.expr));
@@ -206,9 +205,10 @@ evaluator::flow evaluator::exec(const node& n) {
     }
     case node_kind::set_block: {
       const auto& s = as<set_block_node>(n);
-      scope inner;
-      inner.parent = cur_;
-      value v = render_to_string(s.body, inner);
+      scope local;
+      flow f;
+      value v = render_to_string(s.body, *open_scope(s.has_closures, local, cur_), &f);
+      if (f != flow::normal) return f;  // break/continue leave before the assignment
       if (s.filter) v = apply_chain(*s.filter, v);
       assign(s.target, v);
       return flow::normal;
@@ -219,7 +219,7 @@ evaluator::flow evaluator::exec(const node& n) {
       c->what = callable_obj::type::macro;
       c->name = s.def.name;
       c->macro = &s.def;
-      c->closure = snapshot_scope();
+      c->closure = cur_;
       cur_->set(s.def.name, value::object(value_kind::callable, c));
       return flow::normal;
     }
@@ -231,9 +231,9 @@ evaluator::flow evaluator::exec(const node& n) {
       eval_args(cn.args, args);
       auto* c = heap_.make<callable_obj>();
       c->what = callable_obj::type::macro;
-      c->name = "caller";
+      c->name = "";  // jinja2's caller macro is anonymous
       c->macro = &s.caller;
-      c->closure = snapshot_scope();
+      c->closure = cur_;
       const value caller = value::object(value_kind::callable, c);
       if (fn.kind() == value_kind::callable && fn.obj<callable_obj>().what == callable_obj::type::macro) {
         emit_value(call_macro(fn.obj<callable_obj>(), args, caller));
@@ -245,9 +245,10 @@ evaluator::flow evaluator::exec(const node& n) {
     }
     case node_kind::filter_block: {
       const auto& s = as<filter_block_node>(n);
-      scope inner;
-      inner.parent = cur_;
-      const value body = render_to_string(s.body, inner);
+      scope local;
+      flow f;
+      const value body = render_to_string(s.body, *open_scope(s.has_closures, local, cur_), &f);
+      if (f != flow::normal) return f;
       emit_value(apply_chain(*s.filter, body));
       return flow::normal;
     }
@@ -257,10 +258,10 @@ evaluator::flow evaluator::exec(const node& n) {
       const auto& s = as<with_node>(n);
       std::vector<value> values;
       for (const auto& [target, expr] : s.assignments) values.push_back(eval(*expr));
-      scope inner;
-      inner.parent = cur_;
+      scope local;
+      scope* inner = open_scope(s.has_closures, local, cur_);
       scope* saved = cur_;
-      cur_ = &inner;
+      cur_ = inner;
       for (size_t i = 0; i < values.size(); ++i) assign(s.assignments[i].first, values[i]);
       flow f = flow::normal;
       try {
@@ -273,9 +274,9 @@ evaluator::flow evaluator::exec(const node& n) {
       return f;
     }
     case node_kind::scope_stmt: {
-      scope inner;
-      inner.parent = cur_;
-      value v = render_to_string(as<scope_node>(n).body, inner);
+      const auto& sn = as<scope_node>(n);
+      scope local;
+      value v = render_to_string(sn.body, *open_scope(sn.has_closures, local, cur_));
       emit(v.sv());
       return flow::normal;
     }
@@ -285,14 +286,11 @@ evaluator::flow evaluator::exec(const node& n) {
 
 // ---------------------------------------------------------------- loops
 
-void evaluator::exec_for(const for_node& n) {
+evaluator::flow evaluator::exec_for(const for_node& n) {
   const value iterable = eval(*n.iter);
   std::vector<value> storage;
   const std::vector<value>& all = iterate_ref(iterable, storage);
-  if (!n.filter) {
-    run_loop(n, &all == &storage ? std::move(storage) : all, 0, nullptr);
-    return;
-  }
+  if (!n.filter) return run_loop(n, &all == &storage ? std::move(storage) : all, 0, nullptr);
   std::vector<value> kept;
   scope test_scope;
   test_scope.parent = cur_;
@@ -310,10 +308,11 @@ void evaluator::exec_for(const for_node& n) {
     cur_ = saved;
     throw;
   }
-  run_loop(n, std::move(kept), 0, nullptr);
+  return run_loop(n, std::move(kept), 0, nullptr);
 }
 
-void evaluator::run_loop(const for_node& n, std::vector<value> items_in, int64_t depth0, std::string* recursive_out) {
+evaluator::flow evaluator::run_loop(const for_node& n, std::vector<value> items_in, int64_t depth0,
+                                   std::string* recursive_out) {
   std::string* const saved_out = out_;
   const uint64_t saved_limit = out_limit_;
   scope* const saved_cur = cur_;
@@ -333,13 +332,6 @@ void evaluator::run_loop(const for_node& n, std::vector<value> items_in, int64_t
     }
   } restorer{*this, saved_out, saved_limit, saved_cur};
 
-  if (items_in.empty()) {
-    scope else_scope;
-    else_scope.parent = saved_cur;
-    cur_ = &else_scope;
-    exec_body(n.else_body);
-    return;
-  }
   heap_.budget().charge(items_in.size() * sizeof(value));
   auto* lp = heap_.make<loop_obj>();
   lp->owned = std::move(items_in);
@@ -354,8 +346,11 @@ void evaluator::run_loop(const for_node& n, std::vector<value> items_in, int64_t
   lp->for_stmt = &n;
   lp->outer = saved_cur;
   const value loop_value = value::object(value_kind::loop, lp);
-  scope iteration;
-  iteration.parent = saved_cur;
+  scope local_iteration;
+  scope& iteration = *open_scope(n.has_closures, local_iteration, saved_cur);
+  // jinja2 clears its "else" indicator only when an iteration reaches the end of the body, so
+  // the else block also runs when every iteration ended in continue (or a break came first).
+  bool completed_any = false;
   for (size_t i = 0; i < items.size(); ++i) {
     charge_iterations(1);
     iteration.vars.clear();
@@ -365,7 +360,15 @@ void evaluator::run_loop(const for_node& n, std::vector<value> items_in, int64_t
     assign(n.target, items[i]);
     const flow f = exec_body(n.body);
     if (f == flow::break_loop) break;
+    if (f == flow::normal) completed_any = true;
   }
+  if (!completed_any && !n.else_body.empty()) {
+    // The else block belongs to the enclosing loop: its break/continue act there.
+    scope local_else;
+    cur_ = open_scope(n.has_closures, local_else, saved_cur);
+    return exec_body(n.else_body);
+  }
+  return flow::normal;
 }
 
 // ---------------------------------------------------------------- calls
@@ -421,8 +424,8 @@ value evaluator::call_macro(const callable_obj& m, const call_args& args, const 
   if (args.pos.size() > np && !d.uses_varargs) {
     type_error("macro '" + d.name + "' takes not more than " + std::to_string(np) + " argument(s)");
   }
-  scope s;
-  s.parent = m.closure;
+  scope local;
+  scope& s = *open_scope(d.has_closures, local, m.closure);
   std::vector<bool> bound(np, false);
   for (size_t i = 0; i < np && i < args.pos.size(); ++i) {
     s.set(d.params[i].text, args.pos[i]);
@@ -446,9 +449,18 @@ value evaluator::call_macro(const callable_obj& m, const call_args& args, const 
       type_error("macro '" + d.name + "' takes no keyword argument '" + std::string(key) + "'");
     }
   }
-  if (!caller_value.is_undefined() && !d.uses_caller) {
-    type_error("macro '" + d.name + "' takes no keyword argument 'caller'");
+  if (!caller.is_undefined() && !d.uses_caller) {
+    // A {% call %} passes `caller` as a keyword argument.
+    if (!d.uses_kwargs) type_error("macro '" + d.name + "' takes no keyword argument 'caller'");
+    heap_.set_item(kwargs_dict, heap_.str(std::string_view("caller")), caller);
   }
+  if (d.uses_varargs) {
+    std::vector<value> extra;
+    for (size_t i = np; i < args.pos.size(); ++i) extra.push_back(args.pos[i]);
+    s.set("varargs", heap_.tuple(std::move(extra)));
+  }
+  if (d.uses_kwargs) s.set("kwargs", kwargs_dict);
+  if (d.uses_caller) s.set("caller", caller_value);
   const size_t first_default = np - d.defaults.size();
   {
     scope* saved = cur_;
@@ -464,13 +476,6 @@ value evaluator::call_macro(const callable_obj& m, const call_args& args, const 
     }
     cur_ = saved;
   }
-  if (d.uses_varargs) {
-    std::vector<value> extra;
-    for (size_t i = np; i < args.pos.size(); ++i) extra.push_back(args.pos[i]);
-    s.set("varargs", heap_.tuple(std::move(extra)));
-  }
-  if (d.uses_kwargs) s.set("kwargs", kwargs_dict);
-  if (d.uses_caller) s.set("caller", caller_value);
   return render_to_string(d.body, s);
 }
 

@@ -189,11 +189,13 @@ class evaluator {
   void eval_args(const call_arguments& src, call_args& out);
   value lookup(const str_obj& name);
   void assign(const assign_target& target, const value& v);
-  void exec_for(const for_node& n);
-  void run_loop(const for_node& n, std::vector<value> items, int64_t depth0, std::string* recursive_out);
+  flow exec_for(const for_node& n);
+  flow run_loop(const for_node& n, std::vector<value> items, int64_t depth0, std::string* recursive_out);
   value call_macro(const callable_obj& m, const call_args& args, const value& caller);
-  scope* snapshot_scope();
-  value render_to_string(const node_list& body, scope& s);
+  // A scope with parent `parent`: `local` itself, or a render-long heap scope when a macro
+  // defined inside may keep referring to it (`captured`).
+  scope* open_scope(bool captured, scope& local, scope* parent);
+  value render_to_string(const node_list& body, scope& s, flow* result = nullptr);
   void emit(std::string_view s);
   void emit_value(const value& v);
 

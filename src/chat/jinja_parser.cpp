@@ -49,6 +49,22 @@ class parser {
     uint32_t amount_;
   };
 
+  // Scope-creating statements being parsed; a macro or call block marks them all, since its
+  // closure keeps their scopes alive.
+  class closure_region {
+   public:
+    closure_region(parser& p, bool* flag) : p_(p) { p_.regions_.push_back(flag); }
+    ~closure_region() { p_.regions_.pop_back(); }
+    closure_region(const closure_region&) = delete;
+    closure_region& operator=(const closure_region&) = delete;
+
+   private:
+    parser& p_;
+  };
+  void mark_closure() {
+    for (bool* flag : regions_) *flag = true;
+  }
+
   void enter(uint32_t amount) {
     depth_ += amount;
     if (depth_ > opt_.max_nesting_depth) {
@@ -180,7 +196,8 @@ class parser {
       expect_block_end();
       const std::string end = "end" + tag;
       const int saved_loop = loop_depth_;
-      if (tag == "block") loop_depth_ = 0;
+      loop_depth_ = 0;  // blocks and generation bodies are functions in jinja2
+      closure_region region(*this, &n->has_closures);
       n->body = subparse({end});
       loop_depth_ = saved_loop;
       expect_name(end);
@@ -223,6 +240,7 @@ class parser {
     if (skip_name("if")) n->filter = parse_expression(true);
     n->recursive = skip_name("recursive");
     expect_block_end();
+    closure_region region(*this, &n->has_closures);
     ++loop_depth_;
     n->body = subparse({"endfor", "else"});
     --loop_depth_;
@@ -247,6 +265,7 @@ class parser {
     n->target = std::move(target);
     if (is_op("|")) n->filter = parse_filter(nullptr, false);
     expect_block_end();
+    closure_region region(*this, &n->has_closures);
     n->body = subparse({"endset"});
     end_block("endset");
     return n;
@@ -267,6 +286,8 @@ class parser {
   }
 
   void parse_macro_body(macro_def& def, std::string_view end) {
+    mark_closure();
+    closure_region region(*this, &def.has_closures);
     macro_stack_.push_back(&def);
     const int saved_loop = loop_depth_;
     loop_depth_ = 0;
@@ -300,6 +321,7 @@ class parser {
     auto n = std::make_unique<filter_block_node>(line);
     n->filter = parse_filter(nullptr, true);
     expect_block_end();
+    closure_region region(*this, &n->has_closures);
     n->body = subparse({"endfilter"});
     end_block("endfilter");
     return n;
@@ -314,6 +336,7 @@ class parser {
       n->assignments.emplace_back(std::move(target), parse_expression(true));
     }
     expect_block_end();
+    closure_region region(*this, &n->has_closures);
     n->body = subparse({"endwith"});
     end_block("endwith");
     return n;
@@ -784,6 +807,7 @@ class parser {
   uint32_t depth_ = 0;
   int loop_depth_ = 0;
   std::vector<macro_def*> macro_stack_;
+  std::vector<bool*> regions_;
 };
 
 }  // namespace
