@@ -10,6 +10,7 @@
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "core/thread_pool.h"
+#include "kernels/ops.h"
 #include "runtime/loaded_model.h"
 #include "runtime/session.h"
 
@@ -103,7 +104,7 @@ int run(const RunArgs& args) {
     std::cerr << "loaded " << args.model << " (" << c.arch << ", " << c.n_layer << " layers, width " << c.n_embd
               << ", vocab " << c.n_vocab << ") in "
               << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s; ctx "
-              << session.n_ctx() << ", " << pool.size() << " threads" << std::endl;
+              << session.n_ctx() << ", " << pool.size() << " threads, kernels " << kernels::active_isa() << std::endl;
   }
   if (args.has_prompt) {
     Status st = generate_one(session, **loaded, args.prompt, args, true);
