@@ -60,7 +60,8 @@ std::optional<ApiError> parse_json_object(std::string_view body, nlohmann::json&
   }
   try {
     out = nlohmann::json::parse(body.begin(), body.end());
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
+    // parse_error for syntax and UTF-8, out_of_range for a number like 1e400.
     // e.what() is "[json.exception.parse_error.101] parse error at line 1, column 2: ...".
     std::string what = e.what();
     const size_t pos = what.find("] ");

@@ -80,17 +80,20 @@ std::optional<double> parse_keep_alive(const nlohmann::json& value, std::string&
   }
   double total = 0;
   bool any = false;
-  while (i < s.size()) {
+  bool bad = false;
+  while (i < s.size() && !bad) {
     const size_t start = i;
     while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
-    if (i == start) break;
     const std::string number = s.substr(start, i - start);
     char* end = nullptr;
-    const double v = std::strtod(number.c_str(), &end);
-    if (end != number.c_str() + number.size()) break;
+    const double v = number.empty() ? 0 : std::strtod(number.c_str(), &end);
+    if (number.empty() || end != number.c_str() + number.size()) {
+      bad = true;
+      break;
+    }
     double unit = 1;
     if (i == s.size()) {
-      if (any) break;  // "5m3" is malformed; a lone "30" means seconds
+      bad = any;  // "5m3" is malformed; a lone "30" means seconds
     } else if (s.compare(i, 2, "ms") == 0) {
       unit = 0.001;
       i += 2;
@@ -98,12 +101,13 @@ std::optional<double> parse_keep_alive(const nlohmann::json& value, std::string&
       unit = s[i] == 'h' ? 3600 : s[i] == 'm' ? 60 : 1;
       ++i;
     } else {
+      bad = true;
       break;
     }
     total += v * unit;
     any = true;
   }
-  if (!any || i != s.size() || !std::isfinite(total)) {
+  if (bad || !any || i != s.size() || !std::isfinite(total)) {
     error = "must be a duration such as \"5m\", \"1h30m\", \"10s\" or \"-1\", got \"" + s + "\"";
     return std::nullopt;
   }
