@@ -39,7 +39,7 @@ GrammarMatcher::GrammarMatcher(std::shared_ptr<const Grammar> grammar, std::shar
   automaton_ = std::make_unique<detail::StackAutomaton>(grammar_, limits);
   depth_states_.resize(vocab_->max_token_length() + 1);
   const size_t mask_bytes = (static_cast<size_t>(vocab_->n_vocab()) + 63) / 64 * 8;
-  max_slots_ = std::max<size_t>(1, options.mask_cache_bytes / mask_bytes);
+  max_slots_ = options.mask_cache_bytes / mask_bytes;  // 0: no mask cache
 }
 
 GrammarMatcher::~GrammarMatcher() = default;
@@ -163,12 +163,23 @@ void GrammarMatcher::compute_mask(std::vector<uint64_t>& words) {
   }
 }
 
+namespace {
+
+Status out_of_range_if_empty(std::span<const uint64_t> words) {
+  for (uint64_t w : words) {
+    if (w != 0) return {};
+  }
+  return out_of_range("grammar: no token of the vocabulary can continue the output here");
+}
+
+}  // namespace
+
 Status GrammarMatcher::fill_mask(TokenMask& mask) {
   mask.reset(vocab_->n_vocab());
   std::span<uint64_t> out = mask.words();
   if (finished_) return out_of_range("grammar: output already ended with an end-of-generation token");
   maybe_compact();
-  if (auto it = mask_slot_.find(state_); it != mask_slot_.end()) {
+  if (auto it = max_slots_ == 0 ? mask_slot_.end() : mask_slot_.find(state_); it != mask_slot_.end()) {
     const std::vector<uint64_t>& cached = slots_[it->second];
     std::copy(cached.begin(), cached.end(), out.begin());
     ++stats_.mask_cache_hits;
@@ -180,6 +191,7 @@ Status GrammarMatcher::fill_mask(TokenMask& mask) {
     }
     std::copy(words.begin(), words.end(), out.begin());
     ++stats_.masks_computed;
+    if (max_slots_ == 0) return out_of_range_if_empty(out);
     // Store in the next FIFO slot.
     uint32_t slot;
     if (slots_.size() < max_slots_) {
@@ -195,10 +207,7 @@ Status GrammarMatcher::fill_mask(TokenMask& mask) {
     }
     mask_slot_[state_] = slot;
   }
-  for (uint64_t w : out) {
-    if (w != 0) return {};
-  }
-  return out_of_range("grammar: no token of the vocabulary can continue the output here");
+  return out_of_range_if_empty(out);
 }
 
 Status GrammarMatcher::apply(std::span<float> logits) {

@@ -58,10 +58,10 @@ class TokenMask {
 };
 
 struct MatcherOptions {
-  uint32_t max_stacks = 4096;                  // parse stacks alive at once (ambiguity cap)
+  uint32_t max_stacks = 16384;                 // parse stacks alive at once (ambiguity cap)
   uint32_t max_expansion_steps = 1u << 18;     // work to expand one character
-  size_t mask_cache_bytes = 16u << 20;         // cached masks, per matcher
-  size_t automaton_bytes = 256u << 20;         // automaton memory before it is compacted
+  size_t mask_cache_bytes = 16u << 20;         // cached masks, per matcher; 0 = no cache
+  size_t automaton_bytes = 64u << 20;          // automaton memory before it is compacted
 };
 
 struct MatcherStats {

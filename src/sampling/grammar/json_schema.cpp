@@ -171,8 +171,9 @@ std::string SchemaCompiler::primitive(const std::string& name) {
 std::string SchemaCompiler::unique_name(const std::string& hint) {
   std::string base = sanitize(hint);
   if (names_.insert(base).second) return base;
-  for (int i = 1;; ++i) {
-    std::string n = base + "-" + std::to_string(i);
+  int& next = next_suffix_[base];  // resumes where the last collision left off: linear overall
+  for (;;) {
+    std::string n = base + "-" + std::to_string(++next);
     if (names_.insert(n).second) return n;
   }
 }
@@ -518,10 +519,11 @@ std::string SchemaCompiler::primitive_grammar(const std::string& start) {
 
 namespace {
 
-// Bracket depth of JSON text outside strings, so that a hostile nesting is refused before the
-// parser sees it.
-bool nesting_within(std::string_view text, uint32_t max_depth) {
-  uint32_t depth = 0;
+// Bracket depth and members per object/array of JSON text, counted outside strings, so that
+// hostile nesting is refused before the parser recurses and hostile width before ordered
+// objects (linear key lookup) make parsing quadratic.
+Status check_shape(std::string_view text, const JsonSchemaOptions& options) {
+  std::vector<uint32_t> members;  // per open bracket: commas seen
   bool in_string = false;
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
@@ -534,12 +536,18 @@ bool nesting_within(std::string_view text, uint32_t max_depth) {
     } else if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return false;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
+      members.push_back(0);
+      if (members.size() > options.max_json_depth) {
+        return out_of_range("json schema: nested deeper than " + std::to_string(options.max_json_depth) + " levels");
+      }
+    } else if ((c == ']' || c == '}') && !members.empty()) {
+      members.pop_back();
+    } else if (c == ',' && !members.empty() && ++members.back() >= options.max_json_members) {
+      return out_of_range("json schema: an object or array with more than " + std::to_string(options.max_json_members) +
+                          " members");
     }
   }
-  return true;
+  return {};
 }
 
 }  // namespace
@@ -549,9 +557,7 @@ Result<SchemaGrammar> json_schema_to_gbnf(std::string_view schema_json, const Js
     return out_of_range("json schema: " + std::to_string(schema_json.size()) + " bytes, above the limit of " +
                         std::to_string(options.max_schema_bytes));
   }
-  if (!nesting_within(schema_json, options.max_json_depth)) {
-    return out_of_range("json schema: nested deeper than " + std::to_string(options.max_json_depth) + " levels");
-  }
+  PLEXUS_RETURN_IF_ERROR(check_shape(schema_json, options));
   schema::json root = schema::json::parse(schema_json, nullptr, false);
   if (root.is_discarded()) return invalid_argument("json schema: not valid JSON");
   Result<SchemaGrammar> out = invalid_argument("json schema: not compiled");

@@ -25,6 +25,7 @@ struct JsonSchemaOptions {
   json_whitespace whitespace = json_whitespace::limited;
   size_t max_schema_bytes = 1u << 20;     // schema text
   uint32_t max_json_depth = 512;          // bracket nesting of the schema text
+  uint32_t max_json_members = 10000;      // members of one object or array in the schema text
   uint32_t max_schema_depth = 64;         // nesting of subschemas while compiling
   size_t max_grammar_bytes = 4u << 20;    // generated GBNF text
   uint32_t max_rules = 20000;             // generated rules

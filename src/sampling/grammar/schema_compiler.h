@@ -63,6 +63,7 @@ class SchemaCompiler {
   JsonSchemaOptions opt_;
   std::vector<std::pair<std::string, std::string>> rules_;  // in definition order
   std::unordered_set<std::string> names_;
+  std::unordered_map<std::string, int> next_suffix_;  // base name -> last numeric suffix used
   std::unordered_map<std::string, std::string> by_body_;
   std::unordered_map<std::string, std::string> refs_;  // "$ref" value -> rule name
   size_t bytes_ = 0;

@@ -35,7 +35,7 @@ inline constexpr int32_t kDead = -1;      // no stack survives
 inline constexpr int32_t kOverflow = -2;  // too many stacks / too much expansion work
 
 struct AutomatonLimits {
-  uint32_t max_stacks = 4096;
+  uint32_t max_stacks = 16384;
   uint32_t max_expansion_steps = 1u << 18;
   size_t max_nodes = 1u << 22;          // compaction thresholds (soft)
   size_t max_states = 1u << 19;

@@ -14,6 +14,13 @@
 
 namespace plexus::sampling::grammar::testing {
 
+// Time limits in tests are for optimized builds; sanitizer builds run several times slower.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr double kTimeScale = 10.0;
+#else
+inline constexpr double kTimeScale = 1.0;
+#endif
+
 // Ids 0..255 are the single bytes; id 256 is end-of-generation; `extra` follow from 257.
 inline std::shared_ptr<const GrammarVocab> byte_vocab(const std::vector<std::string>& extra = {}) {
   std::vector<std::string> tokens;
