@@ -74,13 +74,12 @@ Result<std::string> chat_template::render(const nlohmann::ordered_json& context,
   try {
     return ev.render(context);
   } catch (const jinja::jinja_error& e) {
-    switch (e.kind()) {
-      case jinja::error_kind::raised: return invalid_argument(e.message());
-      case jinja::error_kind::limit: return out_of_range("template limit at line " + std::to_string(ev.line()) + ": " + e.message());
-      default:
-        if (ev.line() == 0) return unsupported("render context: " + e.message());
-        return invalid_file("template error at line " + std::to_string(ev.line()) + ": " + e.message());
-    }
+    if (e.kind() == jinja::error_kind::raised) return invalid_argument(e.message());
+    // Line 0: the failure came from converting the context, before any statement ran.
+    const std::string where = ev.line() == 0 ? "render context: " : "line " + std::to_string(ev.line()) + ": ";
+    if (e.kind() == jinja::error_kind::limit) return out_of_range("template limit at " + where + e.message());
+    if (ev.line() == 0) return unsupported(where + e.message());
+    return invalid_file("template error at " + where + e.message());
   } catch (const std::bad_alloc&) {
     return Status(error_code::resource_exhausted, "out of memory while rendering the template");
   }

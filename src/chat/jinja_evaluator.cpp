@@ -89,6 +89,7 @@ std::string evaluator::render(const nlohmann::ordered_json& context) {
   context_ = &ctx.dict();
   std::string result;
   out_ = &result;
+  top_out_ = &result;
   out_limit_ = opt_.max_output_bytes;
   cur_ = &root_;
   exec_body(ast_.body);
@@ -97,9 +98,9 @@ std::string evaluator::render(const nlohmann::ordered_json& context) {
 
 void evaluator::emit(std::string_view s) {
   if (out_->size() + s.size() > out_limit_) {
-    fail(error_kind::limit, out_limit_ == opt_.max_output_bytes && out_limit_ != opt_.max_value_bytes
+    fail(error_kind::limit, out_ == top_out_
                                 ? "rendered output exceeds " + std::to_string(out_limit_) + " bytes (max_output_bytes)"
-                                : "rendered text exceeds " + std::to_string(out_limit_) + " bytes");
+                                : "text rendered by a block exceeds " + std::to_string(out_limit_) + " bytes (max_value_bytes)");
   }
   out_->append(s);
 }

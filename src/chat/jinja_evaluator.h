@@ -91,7 +91,7 @@ using builtin_fn = value (*)(evaluator& ev, const value& self, const call_args& 
 struct callable_obj final : special_object {
   enum class type : uint8_t { builtin, method, macro };
   type what = type::builtin;
-  std::string_view name;
+  std::string name;
   value self;                        // receiver of a bound method / builtin state
   builtin_fn fn = nullptr;           // builtin and method
   const macro_def* macro = nullptr;  // macro and caller
@@ -207,6 +207,7 @@ class evaluator {
   scope* cur_ = &root_;
   dict_obj* context_ = nullptr;
   std::string* out_ = nullptr;
+  const std::string* top_out_ = nullptr;  // the render's result buffer
   uint64_t out_limit_ = 0;
   uint64_t iterations_ = 0;
   uint32_t eval_depth_ = 0;

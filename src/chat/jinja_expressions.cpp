@@ -115,7 +115,7 @@ value evaluator::loop_attribute(const value& loop, std::string_view name) {
       return value::boolean(true);
     }, loop);
   }
-  return value::undefined(&heap_.str(name).str(), value::hint_kind::attribute);
+  return heap_.undefined_with(std::string(name), value::hint_kind::attribute);
 }
 
 value evaluator::getattr(const value& obj, std::string_view name) { return getattr_impl(obj, name, nullptr); }
@@ -134,9 +134,9 @@ value evaluator::getattr_impl(const value& obj, std::string_view name, const str
       bool unsafe = false;
       if (builtin_fn m = find_method(obj, name, unsafe)) {
         if (unsafe) {
-          return value::undefined(&heap_.str("access to attribute '" + std::string(name) + "' of '" + type_name(obj) +
-                                             "' object is unsafe.").str(),
-                                  value::hint_kind::message);
+          return heap_.undefined_with(
+              "access to attribute '" + std::string(name) + "' of '" + type_name(obj) + "' object is unsafe.",
+              value::hint_kind::message);
         }
         return make_callable(name, m, obj);
       }
@@ -172,7 +172,7 @@ value evaluator::getattr_impl(const value& obj, std::string_view name, const str
     }
     default: break;
   }
-  if (hint == nullptr) hint = &heap_.str(name).str();
+  if (hint == nullptr) return heap_.undefined_with(std::string(name), value::hint_kind::attribute);
   return value::undefined(hint, value::hint_kind::attribute);
 }
 
@@ -480,8 +480,18 @@ value evaluator::eval(const node& n) {
     case node_kind::binary: return eval_binary(as<binary_node>(n));
     case node_kind::compare: return eval_compare(as<compare_node>(n));
     case node_kind::concat: {
+      const auto& parts = as<concat_node>(n).parts;
+      std::vector<value> values;
+      values.reserve(parts.size());
+      size_t total = 0;
+      for (const node_ptr& part : parts) {
+        values.push_back(eval(*part));
+        if (values.back().is_string()) total += values.back().sv().size();
+      }
+      heap_.budget().check_value_size(total, "string");
       std::string out;
-      for (const node_ptr& part : as<concat_node>(n).parts) append_str(out, eval(*part), opt_.max_value_bytes);
+      out.reserve(total);
+      for (const value& v : values) append_str(out, v, opt_.max_value_bytes);
       return heap_.str(std::move(out));
     }
     case node_kind::cond: {

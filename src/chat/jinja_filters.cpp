@@ -486,7 +486,7 @@ value f_attr(evaluator& ev, const value& v, const call_args& args) {
   const std::string name = text_of(ev, r.get(0));
   if (v.is_dict()) {
     bool unsafe = false;
-    if (find_method(v, name, unsafe) == nullptr) return value::undefined(&ev.str(name).str(), value::hint_kind::attribute);
+    if (find_method(v, name, unsafe) == nullptr) return ev.mem().undefined_with(name, value::hint_kind::attribute);
   }
   return ev.getattr(v, name);
 }

@@ -205,14 +205,17 @@ value f_unique(evaluator& ev, const value& v, const call_args& args) {
   const bool case_sensitive = r.has(0) && truthy(r.get(0));
   const value attribute = r.get_or(1, value::none());
   std::vector<value> out;
-  std::unordered_set<std::string_view> seen_strings;
+  std::unordered_set<std::string_view> seen_strings;  // views into `seen_keys`
+  std::vector<value> seen_keys;
   std::vector<value> seen_other;
   std::vector<value> storage;
   for (const value& item : ev.iterate_ref(v, storage)) {
     value key = attribute.is_none() ? item : ev.attribute_path(item, attribute);
     if (!case_sensitive) key = ignore_case(ev, key);
     if (key.is_string()) {
-      if (!seen_strings.insert(key.sv()).second) continue;
+      if (seen_strings.count(key.sv()) != 0) continue;
+      seen_keys.push_back(key);
+      seen_strings.insert(seen_keys.back().sv());
     } else {
       if (key.is_list() || key.is_dict() || key.is_ns()) type_error(std::string("unhashable type: '") + type_name(key) + "'");
       bool dup = false;

@@ -1,12 +1,14 @@
 // Runtime values of the Jinja interpreter and the per-render arena that owns them.
 //
-// A `value` is 16 bytes: a kind tag plus a scalar or a raw pointer to an arena object. Every
-// heap object created during one render (strings, lists, dicts, namespaces, callables, loop
-// contexts) is owned by that render's `heap` and freed together when the render ends, so
-// reference cycles (`set ns.self = ns`) cannot leak and deeply nested data is freed without
-// recursion. Strings are immutable once created and always valid UTF-8; `str_obj::length`
-// caches the code-point count. String constants of the parsed template live in the AST and
-// are shared read-only by concurrent renders.
+// A `value` is 16 bytes: a kind tag plus a scalar or a raw pointer. Containers and other
+// objects created during one render (lists, dicts, namespaces, callables, loop contexts) are
+// owned by that render's `heap` and freed together when the render ends, so reference cycles
+// (`set ns.self = ns`) cannot leak and deeply nested data is freed without recursion.
+// Strings built while rendering are reference-counted instead and freed as soon as no value
+// holds them, so templates that grow a string step by step (`set ns.s = ns.s + part`) keep
+// only the latest one alive. Strings are immutable and always valid UTF-8;
+// `str_obj::length` caches the code-point count. String constants of the parsed template
+// live in the AST, are not counted, and are shared read-only by concurrent renders.
 //
 // Not thread-safe: a heap and the values pointing into it belong to one render on one thread.
 #pragma once
@@ -75,6 +77,33 @@ struct dict_obj;
 class value {
  public:
   constexpr value() noexcept : kind_(value_kind::undefined), aux_(0), i_(0) {}
+  value(const value& o) noexcept : kind_(o.kind_), aux_(o.aux_), i_(o.i_) { retain(); }
+  value(value&& o) noexcept : kind_(o.kind_), aux_(o.aux_), i_(o.i_) {
+    o.kind_ = value_kind::none;
+    o.i_ = 0;
+  }
+  value& operator=(const value& o) noexcept {
+    if (this != &o) {
+      o.retain();
+      release();
+      kind_ = o.kind_;
+      aux_ = o.aux_;
+      i_ = o.i_;
+    }
+    return *this;
+  }
+  value& operator=(value&& o) noexcept {
+    if (this != &o) {
+      release();
+      kind_ = o.kind_;
+      aux_ = o.aux_;
+      i_ = o.i_;
+      o.kind_ = value_kind::none;
+      o.i_ = 0;
+    }
+    return *this;
+  }
+  ~value() { release(); }
 
   // How an undefined value's hint reads in error messages.
   enum class hint_kind : uint8_t { none, name, attribute, message };
@@ -126,8 +155,13 @@ class value {
     value v;
     v.kind_ = kind;
     v.p_ = p;
+    v.retain();
     return v;
   }
+  // Reference counting of render-built strings (string values and undefined hints).
+  inline const str_obj* counted() const;
+  inline void retain() const;
+  inline void release();
 
   value_kind kind_;
   uint8_t aux_ = 0;
@@ -145,10 +179,27 @@ struct str_obj final : heap_object {
   size_t length = 0;     // code points
   bool markup = false;   // markupsafe.Markup (from |safe / |e): printed as Markup('...') by repr,
                          // and `+` with it HTML-escapes the other operand
+  bool counted = false;  // freed when `refs` drops to 0 (strings built during a render)
+  mutable uint32_t refs = 0;
   bool ascii() const { return length == text.size(); }
 };
 
 inline std::string_view value::sv() const { return str().text; }
+
+inline const str_obj* value::counted() const {
+  if ((kind_ != value_kind::string && kind_ != value_kind::undefined) || p_ == nullptr) return nullptr;
+  const auto* s = static_cast<const str_obj*>(p_);
+  return s->counted ? s : nullptr;
+}
+inline void value::retain() const {
+  if (const str_obj* s = counted()) ++s->refs;
+}
+inline void value::release() {
+  if (const str_obj* s = counted()) {
+    if (--s->refs == 0) delete s;
+  }
+  p_ = nullptr;
+}
 
 // What a list-kind value really is in Python; everything but `plain` only changes how it
 // prints and which operations accept it (ranges and dict views are not lists).
@@ -210,6 +261,8 @@ class heap {
   value str(std::string s);
   value str(std::string_view s) { return str(std::string(s)); }
   value markup(std::string s);
+  // An undefined value whose hint is the new string `text`.
+  value undefined_with(std::string text, value::hint_kind how);
   // A string with the markup flag of `like` (Markup methods return Markup).
   value str_like(const value& like, std::string s);
   // Values converted from the caller's context: not charged to the budget (the caller owns
