@@ -149,7 +149,10 @@ std::optional<ApiError> Job::start() {
     choices_[static_cast<size_t>(i)].submitted = true;
   }
   if (metrics_) metrics_->add_prompt_tokens(static_cast<int64_t>(spec_.prompt.size()));
-  channel_->on_client_gone([self = shared_from_this()] { self->cancel_all(); });
+  channel_->on_client_gone([self = shared_from_this()] {
+    if (self->metrics_ && !self->complete_) self->metrics_->count_client_gone();
+    self->cancel_all();
+  });
   return std::nullopt;
 }
 

@@ -170,6 +170,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
       cb();
       return;
     }
+    // A finished response needs no callback (and must not keep its route's state alive).
+    if (closed_ || state_ != state::handling || finish_when_flushed_) return;
     gone_cb_ = std::move(cb);
   }
 

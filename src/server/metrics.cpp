@@ -76,6 +76,9 @@ std::string ServerMetrics::render(const std::vector<ModelInfo>& models, int64_t 
   out += "plexus_prompt_tokens_total " + std::to_string(prompt_tokens_.load()) + "\n";
   header(out, "plexus_generated_tokens_total", "counter", "Tokens generated and sent to clients.");
   out += "plexus_generated_tokens_total " + std::to_string(generated_tokens_.load()) + "\n";
+  header(out, "plexus_generations_cancelled_by_client_total", "counter",
+         "Generations cancelled because the client disconnected.");
+  out += "plexus_generations_cancelled_by_client_total " + std::to_string(client_gone_.load()) + "\n";
   header(out, "plexus_time_to_first_token_seconds", "histogram", "Time from submission to the first generated token.");
   ttft_.render("plexus_time_to_first_token_seconds", out);
   header(out, "plexus_inter_token_latency_seconds", "histogram", "Time between consecutive tokens of one sequence.");

@@ -42,6 +42,8 @@ class ServerMetrics {
   void observe_ttft(double seconds) { ttft_.observe(seconds); }
   void observe_inter_token(double seconds) { inter_token_.observe(seconds); }
   void observe_request(double seconds) { request_seconds_.observe(seconds); }
+  // A client went away before its generation finished (the generation was cancelled).
+  void count_client_gone() { client_gone_ += 1; }
 
   std::string render(const std::vector<ModelInfo>& models, int64_t open_connections) const;
 
@@ -50,6 +52,7 @@ class ServerMetrics {
   std::map<std::pair<std::string, int>, uint64_t> requests_;  // guarded by mutex_
   std::atomic<int64_t> prompt_tokens_{0};
   std::atomic<int64_t> generated_tokens_{0};
+  std::atomic<int64_t> client_gone_{0};
   Histogram ttft_;
   Histogram inter_token_;
   Histogram request_seconds_;
