@@ -19,15 +19,22 @@ int32_t TokenMask::count() const {
 void TokenMask::apply(std::span<float> logits) const {
   constexpr float kNegInf = -std::numeric_limits<float>::infinity();
   const size_t n = std::min(logits.size(), static_cast<size_t>(n_));
-  for (size_t w = 0; w * 64 < n; ++w) {
-    const uint64_t word = words_[w];
-    if (word == ~uint64_t{0} && w * 64 + 64 <= n) continue;
-    const size_t end = std::min(n, w * 64 + 64);
-    for (size_t i = w * 64; i < end; ++i) {
-      if (((word >> (i & 63)) & 1) == 0) logits[i] = kNegInf;
+  float* out = logits.data();
+  const size_t full_words = n / 64;
+  for (size_t w = 0; w < full_words; ++w) {
+    uint64_t word = words_[w];
+    float* block = out + w * 64;
+    if (word == ~uint64_t{0}) continue;
+    if (word == 0) {
+      std::fill(block, block + 64, kNegInf);  // the common case in masks that allow few tokens
+      continue;
     }
+    for (uint64_t off = ~word; off != 0; off &= off - 1) block[std::countr_zero(off)] = kNegInf;
   }
-  for (size_t i = n; i < logits.size(); ++i) logits[i] = kNegInf;
+  for (size_t i = full_words * 64; i < n; ++i) {
+    if (((words_[i >> 6] >> (i & 63)) & 1) == 0) out[i] = kNegInf;
+  }
+  std::fill(out + n, out + logits.size(), kNegInf);
 }
 
 GrammarMatcher::GrammarMatcher(std::shared_ptr<const Grammar> grammar, std::shared_ptr<const GrammarVocab> vocab,
