@@ -112,6 +112,41 @@ TEST(GrammarParse, AmbiguityIsHandledByParallelStacks) {
   EXPECT_FALSE(full_match(g, "xxbayy"));
 }
 
+// The layout of llama.cpp's grammars/json.gbnf: rules broken over lines after '::=', inside
+// parentheses and after '|', comments inside groups, an empty first alternative.
+TEST(GrammarParse, LlamaCppJsonGrammarLayout) {
+  auto g = must_parse(R"(root   ::= object
+value  ::= object | array | string | number | ("true" | "false" | "null") ws
+
+object ::=
+  "{" ws (
+            string ":" ws value
+    ("," ws string ":" ws value)*
+  )? "}" ws
+
+array  ::=
+  "[" ws (
+            value
+    ("," ws value)*
+  )? "]" ws
+
+string ::=
+  "\"" (
+    [^"\\\x7F\x00-\x1F] |
+    "\\" (["\\bfnrt] | "u" [0-9a-fA-F]{4}) # escapes
+  )* "\"" ws
+
+number ::= ("-"? ([0-9] | [1-9] [0-9]{0,15})) ("." [0-9]+)? ([eE] [-+]? [0-9] [1-9]{0,15})? ws
+
+# Optional space: by convention, applied in this grammar after literal chars when allowed
+ws ::= | " " | "\n" [ \t]{0,20}
+)");
+  EXPECT_TRUE(full_match(g, R"({"a": [1, 2.5e3, "x\n\u00e9"], "b": {"c": null}})"));
+  EXPECT_TRUE(full_match(g, "{ }"));
+  EXPECT_FALSE(full_match(g, R"({"a": [1, ]})"));
+  EXPECT_FALSE(full_match(g, "[1]"));
+}
+
 TEST(GrammarParse, StartRuleCanBeChosen) {
   auto g = Grammar::parse("a ::= \"x\"\nb ::= \"y\"", {}, "b");
   ASSERT_TRUE(g.ok()) << g.status().to_string();
