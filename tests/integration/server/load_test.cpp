@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -22,7 +23,8 @@ namespace fs = std::filesystem;
 
 std::vector<std::string> loaded_models(uint16_t port) {
   std::vector<std::string> out;
-  for (const auto& m : http(port, "GET", "/api/ps").json()["models"]) out.push_back(m["name"]);
+  const json ps = http(port, "GET", "/api/ps").json();
+  for (const auto& m : ps["models"]) out.push_back(m["name"]);
   return out;
 }
 
