@@ -10,7 +10,7 @@ JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 
 DEB_PACKAGES := cmake ninja-build g++ clang pkg-config libgtest-dev libbenchmark-dev nlohmann-json3-dev \
-                libpcre2-dev libsodium-dev libcli11-dev
+                libpcre2-dev libsodium-dev libcli11-dev libboost-dev npm
 
 .PHONY: setup build run test test-asan fuzz bench clean
 

@@ -2,6 +2,7 @@
 // --max-loaded-models LRU unloading, Ollama keep_alive, and a synthetic model through the API.
 #include <gtest/gtest.h>
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -86,7 +87,19 @@ TEST(Load, AFullQueueAnswers429WithRetryAfter) {
     fds.push_back(fd);
   }
   for (int fd : fds) {
-    const HttpResult r = parse_response(read_until_close(fd, 300));
+    // The head tells accepted (200, streaming) from refused (429, a small JSON body).
+    std::string raw;
+    char buf[4096];
+    auto complete = [&] {
+      if (raw.find("\r\n\r\n") == std::string::npos) return false;
+      return raw.find(" 429 ") == std::string::npos || raw.rfind('}') > raw.find("\r\n\r\n");
+    };
+    while (!complete()) {
+      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      raw.append(buf, static_cast<size_t>(n));
+    }
+    const HttpResult r = parse_response(raw);
     if (r.status == 429) {
       ++refused;
       retry_after = r.headers.at("retry-after");
