@@ -23,6 +23,8 @@ int hex_value(char c) {
   return -1;
 }
 
+// One parse of one text into a builder.
+// Not thread-safe: used by one Grammar::parse call.
 class Parser {
  public:
   Parser(std::string_view text, GrammarBuilder& builder, const GrammarLimits& limits)

@@ -27,6 +27,8 @@ std::vector<CodeRange> space_set() {
                           false);
 }
 
+// One translation of one pattern.
+// Not thread-safe: used by one regex_to_gbnf call.
 class RegexTranslator {
  public:
   RegexTranslator(std::string_view pattern, std::string_view any_char, uint32_t max_repetition)

@@ -16,6 +16,7 @@ namespace plexus::sampling::grammar::testing {
 
 using ojson = nlohmann::ordered_json;
 
+// Random schemas from a seed. Not thread-safe: owns its RNG.
 class SchemaGen {
  public:
   explicit SchemaGen(uint32_t seed) : rng_(seed) {}
@@ -315,6 +316,7 @@ inline bool validate(const ojson& s, const ojson& v, const ojson& root, std::str
 // Valid instances of a schema, serialized compactly in the order the grammar lays objects out
 // (required properties in schema order, then optional ones in schema order, then additional
 // ones). nullopt where the kit cannot make one (patterns).
+// Not thread-safe: owns its RNG.
 class InstanceGen {
  public:
   InstanceGen(const ojson& root, uint32_t seed) : root_(root), rng_(seed) {}
