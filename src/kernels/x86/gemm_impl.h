@@ -297,14 +297,21 @@ inline void add_gemm(isa_kernels& set, gemm_config<V, kLegacyR, kLegacyT, kKquan
     k.gemm = e.gemm;
     k.gemm_min_tokens = 4;
   }
-  const pack_fn kquant_packs[][2] = {
-      {pack_weights_q2_k, nullptr}, {pack_weights_q3_k, nullptr}, {pack_weights_q45_k<tensor::block_q4_k>, nullptr},
-      {pack_weights_q45_k<tensor::block_q5_k>, nullptr}, {pack_weights_q6_k, nullptr}};
-  const tensor_type kquant_types[] = {tensor_type::q2_k, tensor_type::q3_k, tensor_type::q4_k, tensor_type::q5_k, tensor_type::q6_k};
-  for (int i = 0; i < 5; ++i) {
-    type_kernels& k = slot(set, kquant_types[i]);
+  struct kquant_entry {
+    tensor_type type;
+    pack_fn pack_w;
+  };
+  const kquant_entry kquant_types[] = {
+      {tensor_type::q2_k, pack_weights_q2_k},
+      {tensor_type::q3_k, pack_weights_q3_k},
+      {tensor_type::q4_k, pack_weights_q45_k<tensor::block_q4_k>},
+      {tensor_type::q5_k, pack_weights_q45_k<tensor::block_q5_k>},
+      {tensor_type::q6_k, pack_weights_q6_k},
+  };
+  for (const kquant_entry& e : kquant_types) {
+    type_kernels& k = slot(set, e.type);
     k.weight_panel_bytes = kquant_weight_panel_bytes;
-    k.pack_weights = kquant_packs[i][0];
+    k.pack_weights = e.pack_w;
     k.act_panel_bytes = kquant_act_panel_bytes;
     k.pack_acts = pack_acts_q8_k;
     k.gemm = gemm_kquant<V, kKquantR, kKquantT>;
