@@ -69,8 +69,8 @@ struct literal_node final : node {
   literal_node(uint32_t l, std::string s) : node(node_kind::literal, l), text(std::make_unique<str_obj>(std::move(s))) {
     val = value::string(text.get());
   }
+  std::unique_ptr<str_obj> text;  // owner of val's string, if any; declared first so it outlives val
   value val;
-  std::unique_ptr<str_obj> text;  // owner of val's string, if any
 };
 
 struct name_node final : node {

@@ -84,7 +84,8 @@ evaluator::evaluator(const template_ast& ast, const eval_options& options) : ast
 }
 
 std::string evaluator::render(const nlohmann::ordered_json& context) {
-  value ctx = from_json(heap_, context.is_null() ? nlohmann::ordered_json::object() : context);
+  // No copy of `context`: a null context is an empty one.
+  const value ctx = context.is_null() ? heap_.dict() : from_json(heap_, context);
   if (!ctx.is_dict()) type_error("the render context must be a JSON object");
   context_ = &ctx.dict();
   std::string result;

@@ -251,7 +251,8 @@ struct render_budget {
   void check_value_size(uint64_t bytes, const char* what) const;
 };
 
-// Owns every object created during one render.
+// Owns every container / object created during one render (strings are reference-counted
+// instead; see the file comment).
 class heap {
  public:
   explicit heap(render_budget& budget) : budget_(budget) {}
@@ -267,7 +268,11 @@ class heap {
   value str_like(const value& like, std::string s);
   // Values converted from the caller's context: not charged to the budget (the caller owns
   // their size).
-  value input_str(std::string s) { return value::string(make<str_obj>(std::move(s))); }
+  value input_str(std::string s) {
+    auto* obj = new str_obj(std::move(s));
+    obj->counted = true;
+    return value::string(obj);
+  }
   value input_list(std::vector<value> items) {
     auto* l = make<list_obj>();
     l->items = std::move(items);
@@ -289,6 +294,10 @@ class heap {
     return raw;
   }
   render_budget& budget() { return budget_; }
+  // Objects go in reverse order of creation (containers before what they were built from).
+  ~heap() {
+    while (!objects_.empty()) objects_.pop_back();
+  }
 
  private:
   render_budget& budget_;

@@ -164,6 +164,11 @@ TEST(jinja_runtime, strftime_now_uses_the_given_date) {
   EXPECT_EQ(render("{{ strftime_now('%G-W%V-%u %U %W') }}", "", &opt), "2020-W53-5 00 00");
 }
 
+TEST(jinja_runtime, generation_and_block_tags_pass_through) {
+  EXPECT_EQ(render("a{% generation %}{% set x = 1 %}b{{ x }}{% endgeneration %}{{ x }}c"), "ab1c");
+  EXPECT_EQ(render("{% block body %}inside{% endblock %}|{% block b2 scoped %}x{% endblock b2 %}"), "inside|x");
+}
+
 TEST(jinja_runtime, markup_escapes_plain_operands) {
   EXPECT_EQ(render("{{ '<a>'|safe + '<b>' }}|{{ ('<a>'|e) ~ '<b>' }}|{{ '<a>'|e|e }}"), "<a>&lt;b&gt;|&lt;a&gt;<b>|&lt;a&gt;");
 }
