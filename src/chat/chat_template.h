@@ -81,6 +81,8 @@ struct chat_inputs {
 // {messages, tools, documents, add_generation_prompt, bos_token, eos_token, **extra}.
 nlohmann::ordered_json make_context(const chat_inputs& inputs);
 
+// A parsed chat template. Thread-safe: immutable; copies share the parsed tree and any number
+// of threads may render at once.
 class chat_template {
  public:
   // Parses `source` (UTF-8; one trailing newline is dropped as jinja2 does). Errors:

@@ -51,6 +51,7 @@ struct call_args {
 };
 
 // Binds call_args to a Python-style parameter list; throws type_error like CPython does.
+// Not thread-safe; borrows `args` for its lifetime.
 class arg_reader {
  public:
   arg_reader(const char* function, const call_args& args, std::initializer_list<std::string_view> names);
@@ -66,6 +67,7 @@ class arg_reader {
 };
 
 // Variables of one scope (template top level, one loop iteration, one macro call ...).
+// Names point into the AST or at string literals. Not thread-safe.
 struct scope {
   scope* parent = nullptr;
   std::vector<std::pair<std::string_view, value>> vars;
@@ -88,6 +90,7 @@ class evaluator;
 using builtin_fn = value (*)(evaluator& ev, const value& self, const call_args& args);
 
 // Callable values: macros, callers, builtin globals, bound methods, loop.cycle ...
+// Not thread-safe (arena object of one render).
 struct callable_obj final : special_object {
   enum class type : uint8_t { builtin, method, macro };
   type what = type::builtin;
@@ -101,6 +104,8 @@ struct callable_obj final : special_object {
   const char* type_name() const override { return what == type::macro ? "Macro" : "function"; }
 };
 
+// The `loop` variable of one for statement, updated in place each iteration.
+// Not thread-safe (arena object of one render).
 struct loop_obj final : special_object {
   std::vector<value> owned;  // the items being looped over
   const std::vector<value>* items = nullptr;
@@ -115,6 +120,7 @@ struct loop_obj final : special_object {
   const char* type_name() const override { return "LoopContext"; }
 };
 
+// cycler(...) state. Not thread-safe (arena object of one render).
 struct cycler_obj final : special_object {
   std::vector<value> items;
   size_t pos = 0;

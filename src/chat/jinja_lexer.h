@@ -34,7 +34,7 @@ struct token {
   double float_value = 0.0;
 };
 
-// A template that cannot be tokenized or parsed.
+// A template that cannot be tokenized or parsed. Thread-safe: immutable.
 class syntax_error : public std::exception {
  public:
   syntax_error(uint32_t line, std::string message) : line_(line), message_(std::move(message)) {}

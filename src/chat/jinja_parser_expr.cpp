@@ -4,6 +4,30 @@
 
 namespace plexus::chat::jinja {
 
+node_ptr parser::parse_tuple(bool simplified, bool with_condexpr, std::initializer_list<std::string_view> extra_end,
+                             bool explicit_parentheses) {
+  const uint32_t line = cur().line;
+  node_list items;
+  bool is_tuple = false;
+  while (true) {
+    if (!items.empty()) expect_op(",");
+    if (is_tuple_end(extra_end)) break;
+    items.push_back(simplified ? parse_primary() : parse_expression(with_condexpr));
+    if (is_op(",")) {
+      is_tuple = true;
+    } else {
+      break;
+    }
+  }
+  if (!is_tuple) {
+    if (!items.empty()) return std::move(items[0]);
+    if (!explicit_parentheses) fail("Expected an expression, got " + shown(cur()));
+  }
+  auto n = std::make_unique<list_node>(node_kind::tuple, line);
+  n->items = std::move(items);
+  return n;
+}
+
 bool parser::is_tuple_end(std::initializer_list<std::string_view> extra_end) const {
   const token& t = cur();
   if (t.type == token_type::var_end || t.type == token_type::block_end || t.type == token_type::eof) return true;

@@ -118,23 +118,14 @@ class parser {
   }
 
   node_ptr parse_statement();
-
   node_ptr parse_if(uint32_t line);
-
   node_ptr parse_for(uint32_t line);
-
   node_ptr parse_set(uint32_t line);
-
   void parse_signature(macro_def& def);
-
   void parse_macro_body(macro_def& def, std::string_view end);
-
   node_ptr parse_macro(uint32_t line);
-
   node_ptr parse_call_block(uint32_t line);
-
   node_ptr parse_filter_block(uint32_t line);
-
   node_ptr parse_with(uint32_t line);
 
   // name | ns.attr (with_namespace) | name, name, ... | (name, name)
@@ -144,32 +135,10 @@ class parser {
 
   bool is_tuple_end(std::initializer_list<std::string_view> extra_end) const;
 
+  // jinja2's parse_tuple: an expression, or a tuple when commas follow.
   node_ptr parse_tuple(bool simplified, bool with_condexpr, std::initializer_list<std::string_view> extra_end,
-                       bool explicit_parentheses) {
-    const uint32_t line = cur().line;
-    node_list items;
-    bool is_tuple = false;
-    while (true) {
-      if (!items.empty()) expect_op(",");
-      if (is_tuple_end(extra_end)) break;
-      items.push_back(simplified ? parse_primary() : parse_expression(with_condexpr));
-      if (is_op(",")) {
-        is_tuple = true;
-      } else {
-        break;
-      }
-    }
-    if (!is_tuple) {
-      if (!items.empty()) return std::move(items[0]);
-      if (!explicit_parentheses) fail("Expected an expression, got " + shown(cur()));
-    }
-    auto n = std::make_unique<list_node>(node_kind::tuple, line);
-    n->items = std::move(items);
-    return n;
-  }
-
+                       bool explicit_parentheses);
   node_ptr parse_expression(bool with_condexpr);
-
   node_ptr parse_condexpr();
 
   template <typename Sub, typename Match, typename Build>
@@ -191,49 +160,31 @@ class parser {
   }
 
   static node_ptr make_binary(uint32_t line, int op, node_ptr a, node_ptr b);
-
   node_ptr parse_or();
   node_ptr parse_and();
-
   node_ptr parse_not();
-
   node_ptr parse_compare();
-
   node_ptr parse_math1();
-
   node_ptr parse_concat();
-
   node_ptr parse_math2();
-
   node_ptr parse_pow();
 
   node_ptr parse_unary_filtered() { return parse_unary(true); }
 
   node_ptr parse_unary(bool with_filter);
-
   node_ptr parse_primary();
-
   node_ptr parse_list();
-
   node_ptr parse_dict();
-
   node_ptr parse_postfix(node_ptr n, uint32_t& chain);
-
   node_ptr parse_filter_expr(node_ptr n, uint32_t& chain);
-
   node_ptr parse_subscript(node_ptr n);
-
   node_ptr parse_subscribed();
-
   void parse_call_args(call_arguments& out);
-
   node_ptr parse_call(node_ptr callee);
-
   std::string parse_dotted_name();
 
   // `|name(args)|name2 ...`; start_inline: the first filter has no leading '|'.
   node_ptr parse_filter(node_ptr n, bool start_inline);
-
   node_ptr parse_test(node_ptr n);
 
   std::vector<token> toks_;

@@ -45,6 +45,8 @@ enum class value_kind : uint8_t {
 // Why rendering stopped. `raised` is raise_exception(msg): its message is shown verbatim.
 enum class error_kind { type_error, undefined_error, value_error, security_error, raised, limit };
 
+// Thrown inside the interpreter only; chat_template turns it into a Status.
+// Thread-safe: immutable after construction.
 class jinja_error : public std::exception {
  public:
   jinja_error(error_kind kind, std::string message) : kind_(kind), message_(std::move(message)) {}
@@ -60,6 +62,7 @@ class jinja_error : public std::exception {
 [[noreturn]] void fail(error_kind kind, std::string message);
 [[noreturn]] inline void type_error(std::string message) { fail(error_kind::type_error, std::move(message)); }
 
+// Base of arena-owned objects. Not thread-safe (belongs to one render).
 struct heap_object {
   virtual ~heap_object() = default;
 };
@@ -74,6 +77,7 @@ struct str_obj;
 struct list_obj;
 struct dict_obj;
 
+// Not thread-safe: copying a string value updates its reference count.
 class value {
  public:
   constexpr value() noexcept : kind_(value_kind::undefined), aux_(0), i_(0) {}
@@ -217,7 +221,7 @@ struct list_obj final : heap_object {
 inline list_obj& value::list() const { return obj<list_obj>(); }
 
 // Insertion-ordered mapping with Python key equality (1 == 1.0 == True). String keys are
-// indexed once the dict grows past a few entries.
+// indexed once the dict grows past a few entries. Not thread-safe.
 struct dict_obj final : heap_object {
   std::vector<std::pair<value, value>> entries;
 
@@ -240,7 +244,8 @@ struct generator_obj final : heap_object {
   const char* origin = "generator";  // for repr: <generator object NAME>
 };
 
-// Resource limits charged while rendering; see template_limits in chat_template.h.
+// Resource limits charged while rendering; see render_limits in chat_template.h.
+// Not thread-safe: one per render.
 struct render_budget {
   uint64_t max_value_bytes = 8u << 20;
   uint64_t max_work_bytes = 512u << 20;
@@ -252,7 +257,7 @@ struct render_budget {
 };
 
 // Owns every container / object created during one render (strings are reference-counted
-// instead; see the file comment).
+// instead; see the file comment). Not thread-safe: one per render.
 class heap {
  public:
   explicit heap(render_budget& budget) : budget_(budget) {}
