@@ -86,7 +86,8 @@ value g_joiner(evaluator& ev, const value&, const call_args& args) {
 
 value g_raise_exception(evaluator& ev, const value&, const call_args& args) {
   const arg_reader r("raise_exception", args, {"message"});
-  fail(error_kind::raised, r.has(0) ? text_of(ev, r.get(0)) : std::string());
+  if (!r.has(0)) type_error("raise_exception() missing 1 required positional argument: 'message'");
+  fail(error_kind::raised, text_of(ev, r.get(0)));
 }
 
 value g_strftime_now(evaluator& ev, const value&, const call_args& args) {
