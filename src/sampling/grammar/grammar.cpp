@@ -25,6 +25,15 @@ bool Grammar::set_intersects(uint32_t set, uint32_t lo, uint32_t hi) const {
   return it != end && it->lo <= hi;
 }
 
+bool Grammar::set_covers(uint32_t set, uint32_t lo, uint32_t hi) const {
+  // Ranges are disjoint and non-adjacent, so a covered interval lies inside a single range.
+  const CharSet& cs = charsets_[set];
+  const CodeRange* begin = ranges_.data() + cs.first;
+  const CodeRange* end = begin + cs.count;
+  const CodeRange* it = std::lower_bound(begin, end, lo, [](const CodeRange& r, uint32_t v) { return r.hi < v; });
+  return it != end && it->lo <= lo && it->hi >= hi;
+}
+
 namespace {
 
 void append_escaped(std::string& out, uint32_t cp, bool in_class) {

@@ -78,10 +78,12 @@ class Grammar {
   std::span<const CharSet> charsets() const { return charsets_; }
   std::span<const CodeRange> ranges() const { return ranges_; }
 
-  // Does the set at `elements()[pos]` (a chars element) contain `cp`?
+  // Does charset `set` contain `cp`?
   bool set_contains(uint32_t set, uint32_t cp) const;
   // Does the set contain any code point in [lo, hi]? (used for partial UTF-8 sequences)
   bool set_intersects(uint32_t set, uint32_t lo, uint32_t hi) const;
+  // Does the set contain every code point in [lo, hi]?
+  bool set_covers(uint32_t set, uint32_t lo, uint32_t hi) const;
 
   // GBNF text equivalent to the compiled form (synthesized rules spelled out); for debugging.
   std::string to_gbnf() const;

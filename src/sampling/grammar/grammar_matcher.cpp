@@ -43,6 +43,7 @@ GrammarMatcher::GrammarMatcher(std::shared_ptr<const Grammar> grammar, std::shar
   detail::AutomatonLimits limits;
   limits.max_stacks = options.max_stacks;
   limits.max_expansion_steps = options.max_expansion_steps;
+  limits.max_rows = std::max<size_t>(1024, options.automaton_bytes / 2048);  // rows: half the budget
   automaton_ = std::make_unique<detail::StackAutomaton>(grammar_, limits);
   depth_states_.resize(vocab_->max_token_length() + 1);
   const size_t mask_bytes = (static_cast<size_t>(vocab_->n_vocab()) + 63) / 64 * 8;
@@ -140,34 +141,56 @@ bool GrammarMatcher::token_allowed(int32_t id) {
 }
 
 // One preorder pass over the trie; node i's parent state is the state at depth(i) - 1, and a
-// dead or overflowing prefix jumps past its subtree.
+// dead or overflowing prefix jumps past its subtree. The automaton's known transitions are read
+// inline (pointers refreshed after each slow step) and tokens are marked without branches: the
+// loop is bound by the latency of the transition chain, so every avoidable load and
+// mispredicted branch shows.
 void GrammarMatcher::compute_mask(std::vector<uint64_t>& words) {
   const GrammarVocab& v = *vocab_;
   const size_t n = v.n_nodes();
   const uint8_t* bytes = v.node_bytes();
   const uint16_t* depths = v.node_depths();
   const uint32_t* skips = v.node_skips();
+  const int32_t* first_token = v.node_first_tokens();
+  const uint8_t* more_tokens = v.node_has_more_tokens();
   const uint32_t* tok_begin = v.node_tok_begins();
   const int32_t* tokens = v.node_tokens();
+  uint64_t* out = words.data();
   int32_t* states = depth_states_.data();
   detail::StackAutomaton& a = *automaton_;
+  const int32_t* rows = a.rows();
+  size_t n_rows = a.n_rows();
   states[0] = state_;
-  size_t i = 0;
-  while (i < n) {
+  uint64_t overflow_cuts = 0;
+  for (size_t i = 0; i < n;) {
     const uint32_t d = depths[i];
-    const int32_t next = a.step(states[d - 1], bytes[i]);
+    const int32_t parent = states[d - 1];
+    const uint8_t byte = bytes[i];
+    int32_t next = static_cast<size_t>(parent) < n_rows ? rows[static_cast<size_t>(parent) * 256 + byte]
+                                                        : detail::StackAutomaton::unknown();
+    if (next == detail::StackAutomaton::unknown()) {
+      next = a.step(parent, byte);
+      rows = a.rows();
+      n_rows = a.n_rows();
+    }
     if (next < 0) {
-      if (next == kOverflow) ++stats_.overflow_cuts;
+      overflow_cuts += next == kOverflow ? 1 : 0;
       i = skips[i];
       continue;
     }
     states[d] = next;
-    for (uint32_t k = tok_begin[i], end = tok_begin[i + 1]; k < end; ++k) {
-      const auto id = static_cast<uint32_t>(tokens[k]);
-      words[id >> 6] |= uint64_t{1} << (id & 63);
+    const int32_t t = first_token[i];
+    const auto id = static_cast<uint32_t>(t < 0 ? 0 : t);
+    out[id >> 6] |= static_cast<uint64_t>(t >= 0) << (id & 63);
+    if (more_tokens[i] != 0) {
+      for (uint32_t k = tok_begin[i] + 1; k < tok_begin[i + 1]; ++k) {
+        const auto extra = static_cast<uint32_t>(tokens[k]);
+        out[extra >> 6] |= uint64_t{1} << (extra & 63);
+      }
     }
     ++i;
   }
+  stats_.overflow_cuts += overflow_cuts;
 }
 
 namespace {

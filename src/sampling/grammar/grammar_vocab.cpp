@@ -90,6 +90,12 @@ Result<std::shared_ptr<const GrammarVocab>> GrammarVocab::build(std::vector<std:
   }
   v->tok_begin_.resize(tok_count.size() + 1, 0);
   std::partial_sum(tok_count.begin(), tok_count.end(), v->tok_begin_.begin() + 1);
+  v->first_token_.resize(tok_count.size());
+  v->more_tokens_.resize(tok_count.size());
+  for (size_t i = 0; i < tok_count.size(); ++i) {
+    v->first_token_[i] = tok_count[i] > 0 ? v->tokens_[v->tok_begin_[i]] : -1;
+    v->more_tokens_[i] = tok_count[i] > 1 ? 1 : 0;
+  }
   return std::shared_ptr<const GrammarVocab>(std::move(v));
 }
 

@@ -54,6 +54,10 @@ class GrammarVocab {
   const uint32_t* node_skips() const { return skips_.data(); }
   const uint32_t* node_tok_begins() const { return tok_begin_.data(); }  // n_nodes() + 1 entries
   const int32_t* node_tokens() const { return tokens_.data(); }
+  // The same, shaped for a branch-free walk: the first token ending at node i (-1: none), and
+  // whether more than one does (then see node_tok_begins()).
+  const int32_t* node_first_tokens() const { return first_token_.data(); }
+  const uint8_t* node_has_more_tokens() const { return more_tokens_.data(); }
 
  private:
   GrammarVocab() = default;
@@ -69,6 +73,8 @@ class GrammarVocab {
   std::vector<uint32_t> skips_;
   std::vector<uint32_t> tok_begin_;
   std::vector<int32_t> tokens_;
+  std::vector<int32_t> first_token_;
+  std::vector<uint8_t> more_tokens_;
 };
 
 }  // namespace plexus::sampling::grammar

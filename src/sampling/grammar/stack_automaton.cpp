@@ -7,11 +7,14 @@
 namespace plexus::sampling::grammar::detail {
 namespace {
 
-// Open UTF-8 sequence: bit 31 set, bits 23..25 total length (2..4), bits 21..22 bytes still
-// missing (1..3), bits 0..20 the payload bits seen so far.
+// Open UTF-8 sequence: bit 31 set, bit 30 set for a "whole" sequence (see transition()),
+// bits 23..25 total length (2..4), bits 21..22 bytes still missing (1..3), bits 0..20 the
+// payload bits seen so far (0 when whole).
 uint32_t encode_partial(uint32_t accum, uint32_t missing, uint32_t length) {
   return (1u << 31) | (length << 23) | (missing << 21) | accum;
 }
+uint32_t encode_whole(uint32_t missing, uint32_t length) { return (1u << 31) | (1u << 30) | (length << 23) | (missing << 21); }
+bool partial_whole(uint32_t p) { return (p >> 30) & 1; }
 uint32_t partial_accum(uint32_t p) { return p & 0x1FFFFF; }
 uint32_t partial_missing(uint32_t p) { return (p >> 21) & 3; }
 uint32_t partial_length(uint32_t p) { return (p >> 23) & 7; }
@@ -37,13 +40,14 @@ void StackAutomaton::clear() {
   set_pool_.clear();
   state_index_.clear();
   table_.clear();
+  n_rows_ = 0;
   nodes_.push_back({UINT32_MAX, -1});  // node 0: the empty stack
   succ_.push_back({0, 0});
 }
 
 bool StackAutomaton::over_budget() const {
   return nodes_.size() > limits_.max_nodes || states_.size() > limits_.max_states ||
-         table_.size() > limits_.max_table_entries;
+         n_rows_ >= limits_.max_rows;
 }
 
 size_t StackAutomaton::memory_bytes() const {
@@ -79,10 +83,13 @@ int32_t StackAutomaton::intern_state(uint32_t partial, std::vector<int32_t>& top
   st.count = static_cast<uint32_t>(tops.size());
   st.partial = partial;
   st.hash_next = it->second;
-  std::fill(std::begin(st.chunk), std::end(st.chunk), -1);
   set_pool_.insert(set_pool_.end(), tops.begin(), tops.end());
   const auto id = static_cast<int32_t>(states_.size());
   states_.push_back(st);
+  if (n_rows_ == static_cast<size_t>(id) && n_rows_ < limits_.max_rows) {
+    table_.resize(table_.size() + 256, kUnknown);
+    ++n_rows_;
+  }
   it->second = id;
   return id;
 }
@@ -156,23 +163,65 @@ int32_t StackAutomaton::start() {
   return intern_state(0, tops);
 }
 
+void StackAutomaton::set_entry(int32_t state, uint8_t byte, int32_t next) {
+  if (static_cast<size_t>(state) < n_rows_) table_[static_cast<size_t>(state) * 256 + byte] = next;
+}
+
+// Fills the entries of every byte that must lead where `byte` leads: ASCII bytes that each stack
+// accepts or rejects alike (a string state maps ~90 printable bytes to one successor, so one
+// computation serves them all), and all continuation bytes of a whole open sequence.
+void StackAutomaton::fill_equivalent(int32_t state, uint8_t byte, int32_t next) {
+  if (static_cast<size_t>(state) >= n_rows_) return;
+  const State st = states_[static_cast<size_t>(state)];
+  if (st.partial != 0) {
+    if ((st.partial >> 30 & 1) == 0 || (byte & 0xC0) != 0x80) return;
+    for (uint32_t b = 0x80; b < 0xC0; ++b) set_entry(state, static_cast<uint8_t>(b), next);
+    return;
+  }
+  if (byte >= 0x80 || st.count > 64) return;
+  const auto charsets = grammar_->charsets();
+  uint64_t ascii_lo[64], ascii_hi[64];  // per stack: its set's ASCII bitmap
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < st.count; ++i) {
+    const int32_t node = set_pool_[st.first + i];
+    if (node == 0) continue;
+    const CharSet& cs = charsets[elements_[nodes_[static_cast<size_t>(node)].pos].value];
+    ascii_lo[n] = cs.ascii[0];
+    ascii_hi[n] = cs.ascii[1];
+    ++n;
+  }
+  auto signature = [&](uint32_t b) {
+    uint64_t sig = 0;
+    for (uint32_t i = 0; i < n; ++i) {
+      const uint64_t word = b < 64 ? ascii_lo[i] : ascii_hi[i];
+      sig |= ((word >> (b & 63)) & 1) << i;
+    }
+    return sig;
+  };
+  const uint64_t want = signature(byte);
+  for (uint32_t b = 0; b < 0x80; ++b) {
+    if (b != byte && signature(b) == want) set_entry(state, static_cast<uint8_t>(b), next);
+  }
+}
+
 int32_t StackAutomaton::step_slow(int32_t state, uint8_t byte) {
   const int32_t next = transition(state, byte);
-  State& st = states_[static_cast<size_t>(state)];
-  int32_t& chunk = st.chunk[byte >> 4];
-  if (chunk < 0) {
-    chunk = static_cast<int32_t>(table_.size() / 16);
-    table_.resize(table_.size() + 16, kUnknown);
-  }
-  table_[static_cast<size_t>(chunk) * 16 + (byte & 15)] = next;
+  set_entry(state, byte, next);
+  fill_equivalent(state, byte, next);
   return next;
 }
 
+// Open UTF-8 sequences come in two kinds. *Exact*: the payload bits matter because some stack
+// accepts only part of the code points the sequence can still become. *Whole*: every code point
+// the remaining continuation bytes can produce is valid and accepted by every stack in the set,
+// so the payload is dropped and all such states share one id. Without this, a string state would
+// spawn a state per 3- and 4-byte prefix (tens of thousands on a 128k vocabulary).
 int32_t StackAutomaton::transition(int32_t state, uint8_t byte) {
   const Grammar& g = *grammar_;
   const State st = states_[static_cast<size_t>(state)];
   bool complete = false;
-  uint32_t cp = 0, lo = 0, hi = 0, next_partial = 0;
+  bool any_code_point = false;  // completing a whole sequence: every stack matches
+  uint32_t cp = 0, next_partial = 0;
   if (st.partial == 0) {
     const int len = utf8_sequence_length(byte);
     if (len == 0) return kDead;
@@ -185,43 +234,61 @@ int32_t StackAutomaton::transition(int32_t state, uint8_t byte) {
     }
   } else {
     if ((byte & 0xC0) != 0x80) return kDead;
-    const uint32_t accum = (partial_accum(st.partial) << 6) | (byte & 0x3Fu);
     const uint32_t missing = partial_missing(st.partial) - 1;
     const uint32_t length = partial_length(st.partial);
-    if (missing == 0) {
-      if (accum < utf8_min_code_point(static_cast<int>(length)) || accum > kMaxCodePoint || is_surrogate(accum)) {
-        return kDead;
+    if (partial_whole(st.partial)) {
+      if (missing == 0) {
+        complete = any_code_point = true;
+      } else {
+        next_partial = encode_whole(missing, length);
       }
-      complete = true;
-      cp = accum;
     } else {
-      next_partial = encode_partial(accum, missing, length);
+      const uint32_t accum = (partial_accum(st.partial) << 6) | (byte & 0x3Fu);
+      if (missing == 0) {
+        if (accum < utf8_min_code_point(static_cast<int>(length)) || accum > kMaxCodePoint || is_surrogate(accum)) {
+          return kDead;
+        }
+        complete = true;
+        cp = accum;
+      } else {
+        next_partial = encode_partial(accum, missing, length);
+      }
     }
   }
-  if (!complete) {
-    // Code points the open sequence can still become.
+
+  uint32_t lo = 0, hi = 0;
+  bool all_valid = false;  // every continuation gives a valid code point
+  if (!complete && !partial_whole(next_partial)) {
     const uint32_t missing = partial_missing(next_partial);
-    const uint32_t accum = partial_accum(next_partial);
-    lo = std::max(accum << (6 * missing), utf8_min_code_point(static_cast<int>(partial_length(next_partial))));
-    hi = std::min((accum << (6 * missing)) | ((1u << (6 * missing)) - 1), kMaxCodePoint);
+    const uint32_t raw_lo = partial_accum(next_partial) << (6 * missing);
+    const uint32_t raw_hi = raw_lo | ((1u << (6 * missing)) - 1);
+    const uint32_t min = utf8_min_code_point(static_cast<int>(partial_length(next_partial)));
+    lo = std::max(raw_lo, min);
+    hi = std::min(raw_hi, kMaxCodePoint);
     if (lo > hi || (lo >= 0xD800 && hi <= 0xDFFF)) return kDead;
+    all_valid = raw_lo >= min && raw_hi <= kMaxCodePoint && (raw_hi < 0xD800 || raw_lo > 0xDFFF);
   }
 
   scratch_.clear();
+  bool all_cover = all_valid;
   for (uint32_t i = 0; i < st.count; ++i) {
     const int32_t node = set_pool_[st.first + i];
     if (node == 0) continue;  // the empty stack matches nothing more
     const uint32_t set = elements_[nodes_[static_cast<size_t>(node)].pos].value;
     if (complete) {
-      if (!g.set_contains(set, cp)) continue;
+      if (!any_code_point && !g.set_contains(set, cp)) continue;
       const Succ s = successors(node);
       if (s.count == UINT32_MAX) return kOverflow;
       scratch_.insert(scratch_.end(), succ_pool_.begin() + s.first, succ_pool_.begin() + s.first + s.count);
+    } else if (partial_whole(next_partial)) {
+      scratch_.push_back(node);  // a whole state's stacks all accept the rest
     } else if (g.set_intersects(set, lo, hi)) {
       scratch_.push_back(node);
+      all_cover = all_cover && g.set_covers(set, lo, hi);
     }
   }
   if (scratch_.empty()) return kDead;
+  if (!complete && all_cover) next_partial = encode_whole(partial_missing(next_partial), partial_length(next_partial));
   const int32_t id = intern_state(next_partial, scratch_);
   if (states_[static_cast<size_t>(id)].count > limits_.max_stacks) return kOverflow;
   return id;

@@ -39,7 +39,7 @@ struct AutomatonLimits {
   uint32_t max_expansion_steps = 1u << 18;
   size_t max_nodes = 1u << 22;          // compaction thresholds (soft)
   size_t max_states = 1u << 19;
-  size_t max_table_entries = 1u << 24;  // transition table entries (4 bytes each)
+  size_t max_rows = 1u << 16;           // states with a 256-entry transition row (1 KiB each)
 };
 
 class StackAutomaton {
@@ -49,11 +49,11 @@ class StackAutomaton {
   // State before any input (kOverflow if the start rule alone is too ambiguous).
   int32_t start();
 
-  // Next state after `byte`, or kDead / kOverflow. `state` must be a valid id (>= 0).
+  // Next state after `byte`, or kDead / kOverflow. `state` must be a valid id (>= 0). One load
+  // once known: the trie walk is a chain of these, so latency is what counts.
   int32_t step(int32_t state, uint8_t byte) {
-    const int32_t chunk = states_[static_cast<size_t>(state)].chunk[byte >> 4];
-    if (chunk >= 0) {
-      const int32_t next = table_[static_cast<size_t>(chunk) * 16 + (byte & 15)];
+    if (static_cast<size_t>(state) < n_rows_) {
+      const int32_t next = table_[static_cast<size_t>(state) * 256 + byte];
       if (next != kUnknown) return next;
     }
     return step_slow(state, byte);
@@ -66,6 +66,12 @@ class StackAutomaton {
   }
   bool in_partial_char(int32_t state) const { return states_[static_cast<size_t>(state)].partial != 0; }
   uint32_t n_stacks(int32_t state) const { return states_[static_cast<size_t>(state)].count; }
+
+  // The transition rows, for callers that inline step()'s fast path: entry [s * 256 + byte] for
+  // s < n_rows(); kUnknown where not computed yet. Both change when step() takes its slow path.
+  const int32_t* rows() const { return table_.data(); }
+  size_t n_rows() const { return n_rows_; }
+  static constexpr int32_t unknown() { return kUnknown; }
 
   bool over_budget() const;
   // Forgets every state but `keep`, whose new id is returned. Ids handed out before are void.
@@ -88,7 +94,6 @@ class StackAutomaton {
     uint32_t count = 0;
     uint32_t partial = 0;  // open UTF-8 sequence, 0 if none (see encode_partial in the .cpp)
     int32_t hash_next = -1;
-    int32_t chunk[16];     // transition chunk per high nibble of the byte; -1 = not allocated
   };
   struct Succ {
     uint32_t first = kNoSucc;  // into succ_pool_; kNoSucc = not computed yet
@@ -96,6 +101,8 @@ class StackAutomaton {
   };
 
   int32_t step_slow(int32_t state, uint8_t byte);
+  void set_entry(int32_t state, uint8_t byte, int32_t next);
+  void fill_equivalent(int32_t state, uint8_t byte, int32_t next);
   int32_t transition(int32_t state, uint8_t byte);
   int32_t intern_node(uint32_t pos, int32_t parent);
   int32_t intern_state(uint32_t partial, std::vector<int32_t>& tops);  // sorts and dedupes `tops`
@@ -116,7 +123,10 @@ class StackAutomaton {
   std::vector<State> states_;
   std::vector<int32_t> set_pool_;
   std::unordered_map<uint64_t, int32_t> state_index_;  // hash -> first state in its chain
-  std::vector<int32_t> table_;                          // 16 entries per chunk
+  // Transition rows: row s (256 entries) belongs to state s, for s < n_rows_. States created
+  // past max_rows have no row: their transitions are computed each time (bounded memory).
+  std::vector<int32_t> table_;
+  size_t n_rows_ = 0;
 
   // Scratch, reused.
   std::vector<std::pair<uint32_t, int32_t>> work_;
