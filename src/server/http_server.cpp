@@ -127,7 +127,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
                        "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
     for (const auto& [k, v] : r.headers) head += header_safe(k) + ": " + header_safe(v) + "\r\n";
     head += common_headers() + "\r\n";
-    enqueue(std::move(head) + r.body);
+    // A HEAD response carries the headers a GET would, without the body.
+    enqueue(head_request_ ? std::move(head) : std::move(head) + r.body);
     finish_when_flushed_ = true;
     maybe_finish();
   }
@@ -290,6 +291,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // request is not read).
   void reject(HttpResponse r) {
     keep_alive_ = false;
+    head_request_ = false;
     state_ = state::handling;
     ++seq_;
     started_ = false;
@@ -312,6 +314,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     req.remote = remote_;
     keep_alive_ = msg.keep_alive();
     version_ = msg.version();
+    head_request_ = msg.method() == http::verb::head;
     parser_.reset();
 
     state_ = state::handling;
@@ -402,6 +405,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint64_t seq_ = 0;
   unsigned version_ = 11;
   bool keep_alive_ = true;
+  bool head_request_ = false;
   bool started_ = false;
   bool streaming_ = false;
   bool chunked_ = false;

@@ -197,6 +197,18 @@ TEST_F(Hostile, KeepAliveAndPipelinedRequestsAreAnsweredInOrder) {
   EXPECT_EQ(parse_response(raw.substr(second)).json()["version"], "0.1.0");
 }
 
+TEST_F(Hostile, HeadResponsesCarryNoBody) {
+  const int fd = connect_loopback(port());
+  ASSERT_GE(fd, 0);
+  send_all(fd, "HEAD /health HTTP/1.1\r\nHost: x\r\n\r\nGET /api/version HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  const std::string raw = read_until_close(fd, 5000);
+  ::close(fd);
+  const size_t head_end = raw.find("\r\n\r\n");
+  ASSERT_NE(head_end, std::string::npos) << raw;
+  EXPECT_EQ(raw.substr(head_end + 4, 8), "HTTP/1.1") << raw;  // the next response follows at once
+  EXPECT_EQ(parse_response(raw.substr(head_end + 4)).json()["version"], "0.1.0");
+}
+
 TEST_F(Hostile, TooManyConnectionsGet503) {
   std::vector<int> fds;
   for (int i = 0; i < 16; ++i) fds.push_back(connect_loopback(port()));
