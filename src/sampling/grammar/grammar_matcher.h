@@ -1,14 +1,15 @@
 // Constrained decoding: which tokens may come next under a grammar, for one sequence.
 //
-// Use in a sampler chain (two ways, same result):
+// Use in a sampler chain (two ways):
 //   full mask:  matcher.apply(logits) sets every disallowed logit to -inf, then sample, then
 //               matcher.accept_token(id).
 //   fast path:  sample from the raw logits; if matcher.token_allowed(id) accept it, otherwise
-//               matcher.apply(logits) and sample again. token_allowed() costs one trie-free walk of
-//               that token's bytes; most draws from a model that follows the format pass, so the
-//               full mask is paid only on rejections. Both give exactly the distribution of the
-//               masked logits only if the fallback resamples from the masked logits (it does not
-//               re-weight by the rejection), which is the usual llama.cpp behaviour.
+//               matcher.apply(logits) and sample again from the masked logits. token_allowed()
+//               walks only that token's bytes; a model that follows the format passes most of the
+//               time, so the full mask is paid only on rejections. With plain softmax sampling
+//               both draw from exactly the masked distribution (P(t) = p(t) + (1 - P(ok)) p(t) /
+//               P(ok) = p(t) / P(ok)); with top-k/top-p/min-p the truncation sees different
+//               logits in the two branches, so the fast path can differ slightly (as llama.cpp's).
 // End-of-generation tokens are allowed exactly when is_complete(); after one is accepted the
 // matcher is finished and accepts nothing else.
 //
