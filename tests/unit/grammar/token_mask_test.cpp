@@ -96,6 +96,31 @@ TEST(TokenMask, ClassesRejectImpossibleLeadBytesEarly) {
   EXPECT_EQ(allowed_strings(*m, v), (std::set<std::string>{"\xC3", "\xC3\xA9"}));
 }
 
+// An open character where one stack takes any code point and another one exact code point: the
+// payload must be kept (no merging into a "whole" state) until it is decided.
+TEST(TokenMask, OpenCharacterKeepsItsBitsWhenStacksDisagree) {
+  auto g = must_parse("root ::= [^a] \"x\" | \"\xE4\xB8\xAD\" \"y\"");
+  for (const std::string third : {"\xAD", "\x80"}) {
+    auto m = testing::make_matcher(g, testing::byte_vocab());
+    ASSERT_TRUE(m->accept_bytes("\xE4").ok());
+    ASSERT_TRUE(m->accept_bytes("\xB8").ok());
+    ASSERT_TRUE(m->accept_bytes(third).ok());
+    EXPECT_TRUE(m->token_allowed('x'));
+    EXPECT_EQ(m->token_allowed('y'), third == "\xAD") << "after E4 B8 " << static_cast<int>(static_cast<uint8_t>(third[0]));
+  }
+  // Sequences that are invalid UTF-8 die at the byte that decides it.
+  auto m = testing::make_matcher(g, testing::byte_vocab());
+  EXPECT_FALSE(m->token_allowed(0xC0));                       // overlong lead
+  ASSERT_TRUE(m->accept_bytes("\xED").ok());
+  EXPECT_FALSE(m->token_allowed(0xA0));                       // surrogate
+  EXPECT_TRUE(m->token_allowed(0x9F));
+  auto m2 = testing::make_matcher(g, testing::byte_vocab());
+  ASSERT_TRUE(m2->accept_bytes("\xF4").ok());
+  EXPECT_FALSE(m2->token_allowed(0x90));                      // above U+10FFFF
+  ASSERT_TRUE(m2->accept_bytes("\x8F\xBF\xBF").ok());     // U+10FFFF
+  EXPECT_TRUE(m2->token_allowed('x'));
+}
+
 TEST(TokenMask, EmptyTokensAreNeverAllowedAndBadIdsAreErrors) {
   Vocab v = split_vocab();
   auto g = must_parse("root ::= [^\\x00]*");
