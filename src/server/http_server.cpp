@@ -244,9 +244,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (closed_) return;
     if (ec) return on_read_error(ec);
     const auto& msg = parser_->get();
-    if (auto len = parser_->content_length(); len && *len > opts_.body_limit) {
-      return reject(error_response(payload_too_large(opts_.body_limit), api_flavor::openai));
-    }
+    // A Content-Length over body_limit already failed the header read with error::body_limit.
     auto expect = msg.find(http::field::expect);
     if (expect != msg.end() && beast::iequals(expect->value(), "100-continue") && !parser_->is_done()) {
       static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";

@@ -79,11 +79,15 @@ class ModelLease {
   const LoadedState& state() const { return *state_; }
   // Keep-alive for after this request (seconds; < 0 forever, 0 unload right away).
   void set_keep_alive(double seconds) { keep_alive_ = seconds; }
+  // Seconds the request waited for the model (loading included), for Ollama's load_duration.
+  double waited_seconds() const { return waited_seconds_; }
+  void set_waited_seconds(double seconds) { waited_seconds_ = seconds; }
 
  private:
   std::shared_ptr<LoadedState> state_;
   std::weak_ptr<struct ManagerCore> core_;
   double keep_alive_;
+  double waited_seconds_ = 0;
 };
 
 struct ModelInfo {

@@ -117,7 +117,7 @@ void generate(const std::shared_ptr<ServerContext>& ctx, const std::shared_ptr<R
     if (err->param == "max_tokens") err->param = "options.num_predict";
     return send_error(*channel, *err, api_flavor::ollama);
   }
-  auto observer = std::make_shared<OllamaObserver>(channel, chat, lease->id(), gen.stream, 0.0);
+  auto observer = std::make_shared<OllamaObserver>(channel, chat, lease->id(), gen.stream, lease->waited_seconds());
   JobSpec spec;
   spec.prompt = std::move(prompt);
   spec.options = options;

@@ -33,9 +33,12 @@ void with_model(const ServerContext& ctx, const std::shared_ptr<ResponseChannel>
     send_error(*channel, model_not_found(name.empty() ? "(default)" : name), flavor);
     return;
   }
-  ctx.models->acquire(*id, keep_alive, [channel, fn = std::move(fn), flavor, id = *id](Result<std::shared_ptr<ModelLease>> r) {
-    channel->post([channel, fn, flavor, id, r = std::move(r)] {
+  const auto t0 = std::chrono::steady_clock::now();
+  ctx.models->acquire(*id, keep_alive, [channel, fn = std::move(fn), flavor, id = *id,
+                                        t0](Result<std::shared_ptr<ModelLease>> r) {
+    channel->post([channel, fn, flavor, id, t0, r = std::move(r)] {
       if (r.ok()) {
+        r.value()->set_waited_seconds(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
         fn(r.value());
         return;
       }
