@@ -177,7 +177,8 @@ TEST_F(Hostile, IdleKeepAliveConnectionsAreClosed) {
 }
 
 TEST_F(Hostile, GarbageIsA400AndClosed) {
-  const HttpResult r = raw_exchange(port(), std::string("\x16\x03\x01\x02\x00 not http at all\r\n\r\n", 27));
+  static const char kTlsHello[] = "\x16\x03\x01\x02\x00 not http at all\r\n\r\n";
+  const HttpResult r = raw_exchange(port(), std::string(kTlsHello, sizeof kTlsHello - 1));
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(raw_exchange(port(), "GET /health HTTP/1.1\r\nContent-Length: -5\r\n\r\n").status, 400);
   EXPECT_EQ(raw_exchange(port(), "GET /health HTTP/9.9\r\n\r\n").status, 400);

@@ -15,6 +15,8 @@
 #include <sstream>
 #include <thread>
 
+#include <gtest/gtest.h>
+
 #include "test_paths.h"
 
 namespace plexus::testing {
@@ -80,7 +82,13 @@ ServerProcess::ServerProcess(std::vector<std::string> args, bool wait_ready) {
 }
 
 ServerProcess::~ServerProcess() {
-  stop();
+  // A server that started must shut down cleanly on SIGTERM: exit 0 (a sanitizer report or a
+  // crash during the test shows up here).
+  const bool was_started = port_ != 0;
+  const int status = stop();
+  if (was_started && status != 0) {
+    ADD_FAILURE() << "plexus serve exited with status " << status << "; its stderr:\n" << stderr_text();
+  }
   if (!stderr_path_.empty()) ::unlink(stderr_path_.c_str());
 }
 
