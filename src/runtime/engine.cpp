@@ -195,7 +195,13 @@ void Engine::admit_waiting() {
 bool Engine::step() {
   admit_waiting();
   active_.erase(std::remove_if(active_.begin(), active_.end(), [](const auto& s) { return s->done; }), active_.end());
-  if (active_.empty()) return false;
+  if (active_.empty()) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    metrics_.active = 0;
+    metrics_.queued = static_cast<int64_t>(waiting_.size());
+    metrics_.kv_blocks_used = cache_->total_blocks() - cache_->free_blocks();
+    return false;
+  }
 
   // Decode tokens first (one per running sequence), then prompt chunks in arrival order.
   std::vector<model::BatchToken> batch;
