@@ -1,5 +1,7 @@
 #include "cli/cli_util.h"
 
+#include "core/thread_pool.h"
+
 #include <iostream>
 #include <iterator>
 #include <thread>
@@ -49,9 +51,6 @@ std::string valid_utf8(std::string_view s) {
   return out;
 }
 
-int default_threads() {
-  const unsigned n = std::thread::hardware_concurrency();
-  return n == 0 ? 1 : static_cast<int>(n);
-}
+int default_threads() { return ThreadPool::hardware_threads(); }
 
 }  // namespace plexus::cli

@@ -25,6 +25,9 @@ class ThreadPool {
 
   int size() const { return n_threads_; }
 
+  // The machine's hardware threads (at least 1): the default worker count.
+  static int hardware_threads();
+
   // Calls job(worker_index, n_workers) once on each worker and returns when all are done.
   void run(const std::function<void(int, int)>& job);
 

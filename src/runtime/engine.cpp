@@ -33,25 +33,15 @@ struct Engine::Sequence {
 
 namespace {
 
-int64_t resolve_ctx(const model::ModelConfig& c, int64_t requested) {
-  if (requested > 0) return requested;
-  return std::min<int64_t>(c.n_ctx_train, 4096);
-}
-
 double seconds(std::chrono::steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-int default_threads() {
-  const unsigned n = std::thread::hardware_concurrency();
-  return n == 0 ? 1 : static_cast<int>(n);
-}
 
 }  // namespace
 
 Engine::Engine(std::shared_ptr<const LoadedModel> model, const EngineOptions& options)
     : model_(std::move(model)),
       options_(options),
-      n_ctx_(resolve_ctx(model_->model->config(), options.n_ctx)),
-      pool_(options.threads > 0 ? options.threads : default_threads()) {
+      n_ctx_(default_context(model_->model->config(), options.n_ctx)),
+      pool_(options.threads > 0 ? options.threads : ThreadPool::hardware_threads()) {
   options_.max_sequences = std::max(1, options_.max_sequences);
   options_.max_queue = std::max(0, options_.max_queue);
   options_.n_batch = std::max<int64_t>(1, options_.n_batch);

@@ -1,8 +1,15 @@
 #include "runtime/loaded_model.h"
 
+#include <algorithm>
+
 #include "model/registry.h"
 
 namespace plexus::runtime {
+
+int64_t default_context(const model::ModelConfig& config, int64_t requested) {
+  if (requested > 0) return requested;
+  return std::min<int64_t>(config.n_ctx_train, 4096);
+}
 
 Result<std::unique_ptr<LoadedModel>> load_model(const std::string& path) {
   auto loaded = std::make_unique<LoadedModel>();

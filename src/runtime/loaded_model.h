@@ -22,4 +22,8 @@ struct LoadedModel {
 
 Result<std::unique_ptr<LoadedModel>> load_model(const std::string& path);
 
+// The context length a session or engine uses: `requested` when > 0, else the model's training
+// context capped at 4096 (so a 128k-context model does not allocate a 128k KV cache by default).
+int64_t default_context(const model::ModelConfig& config, int64_t requested);
+
 }  // namespace plexus::runtime

@@ -8,11 +8,6 @@
 namespace plexus::runtime {
 namespace {
 
-int64_t default_ctx(const model::ModelConfig& c, int64_t requested) {
-  if (requested > 0) return requested;
-  return std::min<int64_t>(c.n_ctx_train, 4096);
-}
-
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -22,7 +17,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 Session::Session(const LoadedModel& model, ThreadPool& pool, const SessionOptions& options)
     : model_(model),
       pool_(pool),
-      n_ctx_(default_ctx(model.model->config(), options.n_ctx)),
+      n_ctx_(default_context(model.model->config(), options.n_ctx)),
       n_batch_(std::max<int64_t>(1, options.n_batch)),
       cache_(model.model->kv_shape(), n_ctx_) {}
 
