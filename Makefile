@@ -10,12 +10,13 @@ JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 
 DEB_PACKAGES := cmake ninja-build g++ clang pkg-config libgtest-dev libbenchmark-dev nlohmann-json3-dev \
-                libpcre2-dev libsodium-dev libcli11-dev libboost-dev npm
+                libpcre2-dev libsodium-dev libcli11-dev libboost-dev
 
 .PHONY: setup build run test test-asan fuzz bench clean
 
 setup:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:" $$missing; \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
