@@ -31,8 +31,10 @@ class RequestSink {
  public:
   virtual ~RequestSink() = default;
   virtual void on_token(const TokenEvent& event) = 0;
-  // status is ok for a normal finish; stats.stop_reason says why it ended
-  // ("eog", "limit", "context", "cancelled").
+  // status is ok for a normal finish; stats.stop_reason says why it ended ("eog", "limit",
+  // "context", "cancelled", or "grammar": the request's grammar allows no token from here, see
+  // GenerateOptions::grammar). A grammar the engine cannot run (too ambiguous, vocabulary not
+  // usable) ends with an error status and stop_reason "error".
   virtual void on_done(const GenerateStats& stats, const Status& status) = 0;
 };
 

@@ -1,14 +1,16 @@
 // A model file opened for inference: the GGUF mapping, the architecture's Model over it, and its
 // tokenizer. The mapping must outlive the Model (weights are used in place), so they travel together.
-// Thread-safe: immutable after load_model().
+// Thread-safe: immutable after load_model() (grammar_vocab() builds once, under std::call_once).
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "core/status.h"
 #include "gguf/gguf_file.h"
 #include "model/model.h"
+#include "sampling/grammar/grammar_vocab.h"
 #include "tokenizer/tokenizer.h"
 
 namespace plexus::runtime {
@@ -18,6 +20,17 @@ struct LoadedModel {
   std::unique_ptr<gguf::GgufFile> file;
   std::unique_ptr<model::Model> model;
   std::unique_ptr<tokenizer::Tokenizer> tokenizer;
+
+  // The tokenizer's vocabulary as grammar-constrained decoding sees it (each token's output
+  // bytes; control/unknown/unused tokens never allowed; end-of-generation tokens from the
+  // tokenizer), built on first use and shared by every matcher of this model. The error of a
+  // failed build is kept and returned on every call.
+  Result<std::shared_ptr<const sampling::grammar::GrammarVocab>> grammar_vocab() const;
+
+ private:
+  mutable std::once_flag grammar_vocab_once_;
+  mutable Result<std::shared_ptr<const sampling::grammar::GrammarVocab>> grammar_vocab_{
+      std::shared_ptr<const sampling::grammar::GrammarVocab>()};
 };
 
 Result<std::unique_ptr<LoadedModel>> load_model(const std::string& path);

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <utility>
@@ -14,6 +15,7 @@
 #include "core/thread_pool.h"
 #include "model/kv_cache.h"
 #include "runtime/loaded_model.h"
+#include "sampling/grammar/grammar.h"
 #include "sampling/sampler.h"
 
 namespace plexus::runtime {
@@ -28,6 +30,12 @@ struct GenerateOptions {
   sampling::SamplingParams sampling;
   int32_t top_logprobs = 0; // report this many (id, logprob) pairs per generated token
   bool stop_at_eog = true;
+  // Constrains the output to this grammar (null = unconstrained). End-of-generation tokens are
+  // allowed only where the grammar may end; where the grammar is complete and cannot continue,
+  // the only choice is end-of-generation (stop_reason "eog"). A grammar that allows no token at
+  // all (the vocabulary cannot spell what it needs) ends the sequence with stop_reason "grammar".
+  // Output cut by max_tokens ("limit") is generally not complete under the grammar.
+  std::shared_ptr<const sampling::grammar::Grammar> grammar;
 };
 
 struct TokenEvent {
@@ -43,7 +51,7 @@ struct GenerateStats {
   int64_t generated = 0;
   double prompt_seconds = 0;
   double generate_seconds = 0;
-  std::string stop_reason;         // "eog", "limit", "context", "cancelled"
+  std::string stop_reason;         // "eog", "limit", "context", "cancelled", "grammar"
 };
 
 class Session {

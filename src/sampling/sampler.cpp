@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <unordered_set>
+#include <limits>
+
+#include "sampling/grammar/grammar_matcher.h"
 
 namespace plexus::sampling {
 
@@ -38,21 +40,42 @@ std::vector<std::pair<int32_t, float>> top_logprobs(std::span<const float> value
   return out;
 }
 
-int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> history) {
+void Sampler::apply_bias_and_penalties(std::span<const float> logits, std::span<const int32_t> history) {
   const size_t n_vocab = logits.size();
-  candidates_.resize(n_vocab);
-  for (size_t i = 0; i < n_vocab; ++i) candidates_[i] = {static_cast<int32_t>(i), logits[i], 0.0f};
-
-  if (params_.repeat_penalty != 1.0f && params_.repeat_last_n != 0) {
-    const size_t window = params_.repeat_last_n < 0 ? history.size()
-                                                    : std::min(history.size(), static_cast<size_t>(params_.repeat_last_n));
-    std::unordered_set<int32_t> seen(history.end() - static_cast<std::ptrdiff_t>(window), history.end());
-    for (int32_t id : seen) {
-      if (id < 0 || static_cast<size_t>(id) >= n_vocab) continue;
-      float& l = candidates_[static_cast<size_t>(id)].logit;
-      l = l > 0 ? l / params_.repeat_penalty : l * params_.repeat_penalty;
-    }
+  biased_.assign(logits.begin(), logits.end());
+  for (const auto& [id, bias] : params_.logit_bias) {
+    if (id < 0 || static_cast<size_t>(id) >= n_vocab) continue;
+    biased_[static_cast<size_t>(id)] += bias;
   }
+
+  const bool penalize =
+      params_.repeat_penalty != 1.0f || params_.presence_penalty != 0.0f || params_.frequency_penalty != 0.0f;
+  if (!penalize || params_.repeat_last_n == 0 || history.empty()) return;
+  const size_t window = params_.repeat_last_n < 0 ? history.size()
+                                                  : std::min(history.size(), static_cast<size_t>(params_.repeat_last_n));
+  // Occurrences of each id in the window: sort a copy, then run-length (window is small).
+  window_.assign(history.end() - static_cast<std::ptrdiff_t>(window), history.end());
+  std::sort(window_.begin(), window_.end());
+  for (size_t i = 0; i < window_.size();) {
+    const int32_t id = window_[i];
+    size_t j = i;
+    while (j < window_.size() && window_[j] == id) ++j;
+    const auto count = static_cast<float>(j - i);
+    i = j;
+    if (id < 0 || static_cast<size_t>(id) >= n_vocab) continue;
+    float& l = biased_[static_cast<size_t>(id)];
+    if (params_.repeat_penalty != 1.0f) l = l > 0 ? l / params_.repeat_penalty : l * params_.repeat_penalty;
+    l -= params_.presence_penalty + params_.frequency_penalty * count;
+  }
+}
+
+int32_t Sampler::draw() {
+  candidates_.clear();
+  for (size_t i = 0; i < biased_.size(); ++i) {
+    // Drops -inf (banned, masked) and NaN.
+    if (biased_[i] > -std::numeric_limits<float>::infinity()) candidates_.push_back({static_cast<int32_t>(i), biased_[i], 0.0f});
+  }
+  if (candidates_.empty()) return kNoToken;
 
   auto by_logit = [](const TokenCandidate& a, const TokenCandidate& b) {
     return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
@@ -61,7 +84,7 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
     return std::min_element(candidates_.begin(), candidates_.end(), by_logit)->id;
   }
 
-  size_t keep = n_vocab;
+  size_t keep = candidates_.size();
   if (params_.top_k > 0 && static_cast<size_t>(params_.top_k) < keep) {
     keep = static_cast<size_t>(params_.top_k);
     std::partial_sort(candidates_.begin(), candidates_.begin() + static_cast<std::ptrdiff_t>(keep), candidates_.end(),
@@ -71,6 +94,7 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
   }
   candidates_.resize(keep);
 
+  // Softmax of the candidates at `temperature` into .prob (candidates sorted: front is the max).
   auto normalize = [&](float temperature) {
     const float max = candidates_.front().logit;
     double sum = 0.0;
@@ -82,6 +106,30 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
   };
 
   normalize(1.0f);
+  if (params_.typical_p < 1.0f && candidates_.size() > 1) {
+    // Locally typical: keep the tokens whose surprisal -log p is closest to the entropy H, the
+    // smallest such set with probability mass >= typical_p (at least one token).
+    double entropy = 0.0;
+    for (const auto& c : candidates_) {
+      if (c.prob > 0) entropy -= static_cast<double>(c.prob) * std::log(static_cast<double>(c.prob));
+    }
+    auto distance = [&](const TokenCandidate& c) {
+      return c.prob > 0 ? std::fabs(-std::log(static_cast<double>(c.prob)) - entropy)
+                        : std::numeric_limits<double>::infinity();
+    };
+    std::stable_sort(candidates_.begin(), candidates_.end(),
+                     [&](const TokenCandidate& a, const TokenCandidate& b) { return distance(a) < distance(b); });
+    double cum = 0.0;
+    size_t n = 0;
+    while (n < candidates_.size()) {
+      cum += candidates_[n].prob;
+      ++n;
+      if (cum >= params_.typical_p) break;
+    }
+    candidates_.resize(std::max<size_t>(n, 1));
+    std::sort(candidates_.begin(), candidates_.end(), by_logit);
+    normalize(1.0f);
+  }
   if (params_.top_p < 1.0f) {
     double cum = 0.0;
     size_t n = 0;
@@ -107,6 +155,26 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
     if (r < cum) return c.id;
   }
   return candidates_.back().id;
+}
+
+int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> history) {
+  if (logits.empty()) return 0;
+  apply_bias_and_penalties(logits, history);
+  const int32_t id = draw();
+  // Every logit banned: fall back to the raw argmax rather than return nothing.
+  return id == kNoToken ? argmax(logits) : id;
+}
+
+Result<int32_t> Sampler::sample(std::span<const float> logits, std::span<const int32_t> history,
+                                grammar::GrammarMatcher& matcher) {
+  apply_bias_and_penalties(logits, history);
+  // Fast path: draw from the unmasked logits; most draws of a model that follows the format pass.
+  const int32_t first = draw();
+  if (first != kNoToken && matcher.token_allowed(first)) return first;
+  const Status masked = matcher.apply(biased_);
+  if (masked.code() == error_code::out_of_range) return kNoToken;  // nothing allowed
+  PLEXUS_RETURN_IF_ERROR(masked);
+  return draw();
 }
 
 }  // namespace plexus::sampling
