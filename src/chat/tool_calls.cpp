@@ -1,0 +1,331 @@
+#include "chat/tool_calls.h"
+
+#include <algorithm>
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+namespace plexus::chat {
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+constexpr std::string_view kHermesOpen = "<tool_call>";
+constexpr std::string_view kHermesClose = "</tool_call>";
+constexpr std::string_view kPythonTag = "<|python_tag|>";
+constexpr std::string_view kMistralCalls = "[TOOL_CALLS]";
+constexpr std::string_view kMistralArgs = "[ARGS]";
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+size_t skip_space(std::string_view s, size_t i) {
+  while (i < s.size() && is_space(s[i])) ++i;
+  return i;
+}
+
+std::string trim(std::string_view s) {
+  size_t b = skip_space(s, 0);
+  size_t e = s.size();
+  while (e > b && is_space(s[e - 1])) --e;
+  return std::string(s.substr(b, e - b));
+}
+
+bool has_non_space(std::string_view s) { return skip_space(s, 0) < s.size(); }
+
+// s[i] is '{' or '['. Index just past the matching bracket, or npos when the value is not closed
+// or nests deeper than max_depth. Strings (with escapes) are skipped; the text between brackets is
+// not otherwise checked (the JSON parser does that on the extracted span).
+size_t json_value_end(std::string_view s, size_t i, uint32_t max_depth) {
+  uint32_t depth = 0;
+  bool in_string = false;
+  for (; i < s.size(); ++i) {
+    const char c = s[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > max_depth) return std::string_view::npos;
+    } else if (c == '}' || c == ']') {
+      if (depth == 0) return std::string_view::npos;
+      if (--depth == 0) return i + 1;
+    }
+  }
+  return std::string_view::npos;
+}
+
+// Parses s[i, end_of_value) as JSON; null on any error.
+ojson parse_span(std::string_view s, size_t begin, size_t end) {
+  return ojson::parse(s.substr(begin, end - begin), nullptr, /*allow_exceptions=*/false);
+}
+
+class call_parser {
+ public:
+  call_parser(std::span<const std::string> known, const tool_call_limits& limits) : known_(known), limits_(limits) {}
+
+  // {"name": ..., "arguments"|"parameters": object or JSON string of an object}.
+  bool add_object(const ojson& obj) {
+    if (!obj.is_object()) return false;
+    auto name = obj.find("name");
+    if (name == obj.end() || !name->is_string()) return false;
+    auto args = obj.find("arguments");
+    if (args == obj.end()) args = obj.find("parameters");
+    ojson arguments = ojson::object();
+    if (args != obj.end()) {
+      if (args->is_object()) {
+        arguments = *args;
+      } else if (args->is_string()) {
+        const std::string& text = args->get_ref<const std::string&>();
+        if (text.empty()) return false;
+        const size_t end = text[0] == '{' ? json_value_end(text, 0, limits_.max_json_depth) : std::string::npos;
+        if (end != text.size()) return false;
+        arguments = parse_span(text, 0, end);
+        if (!arguments.is_object()) return false;
+      } else {
+        return false;
+      }
+    }
+    return add(name->get<std::string>(), arguments);
+  }
+
+  bool add(std::string name, const ojson& arguments) {
+    if (name.empty() || name.size() > limits_.max_name_bytes || calls_.size() >= limits_.max_calls) return false;
+    if (!known_.empty() && std::find(known_.begin(), known_.end(), name) == known_.end()) return false;
+    tool_call call;
+    call.id = make_tool_call_id();
+    call.name = std::move(name);
+    call.arguments = arguments.dump(-1, ' ', false, ojson::error_handler_t::replace);
+    calls_.push_back(std::move(call));
+    return true;
+  }
+
+  // An object (one call) or an array of call objects at s[i]; advances i past it.
+  bool add_value(std::string_view s, size_t& i) {
+    if (i >= s.size() || (s[i] != '{' && s[i] != '[')) return false;
+    const size_t end = json_value_end(s, i, limits_.max_json_depth);
+    if (end == std::string_view::npos) return false;
+    ojson v = parse_span(s, i, end);
+    i = end;
+    if (v.is_object()) return add_object(v);
+    if (!v.is_array() || v.empty()) return false;
+    for (const auto& item : v) {
+      if (!add_object(item)) return false;
+    }
+    return true;
+  }
+
+  std::vector<tool_call> take() { return std::move(calls_); }
+
+ private:
+  std::span<const std::string> known_;
+  const tool_call_limits& limits_;
+  std::vector<tool_call> calls_;
+};
+
+bool parse_hermes(std::string_view s, call_parser& p, std::string& content) {
+  size_t i = 0;
+  bool any = false;
+  while (true) {
+    const size_t open = s.find(kHermesOpen, i);
+    if (open == std::string_view::npos) {
+      content.append(s.substr(i));
+      break;
+    }
+    content.append(s.substr(i, open - i));
+    size_t j = skip_space(s, open + kHermesOpen.size());
+    if (!p.add_value(s, j)) return false;
+    any = true;
+    j = skip_space(s, j);
+    if (s.substr(j, kHermesClose.size()) == kHermesClose) {
+      j += kHermesClose.size();
+    } else if (j != s.size()) {
+      return false;  // neither closed nor the end of the output (a truncated last call is accepted)
+    }
+    i = j;
+  }
+  return any;
+}
+
+bool parse_llama3(std::string_view s, call_parser& p, std::string& content) {
+  size_t i = 0;
+  const size_t tag = s.find(kPythonTag);
+  if (tag != std::string_view::npos) {
+    content.append(s.substr(0, tag));
+    i = tag + kPythonTag.size();
+  }
+  i = skip_space(s, i);
+  if (i >= s.size() || (s[i] != '{' && s[i] != '[')) return false;
+  bool any = false;
+  while (i < s.size()) {
+    if (!p.add_value(s, i)) return false;
+    any = true;
+    while (i < s.size() && (is_space(s[i]) || s[i] == ';')) ++i;
+  }
+  return any;
+}
+
+bool is_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+         c == '.';
+}
+
+bool parse_mistral(std::string_view s, call_parser& p, std::string& content, uint32_t max_depth) {
+  size_t i = 0;
+  const size_t marker = s.find(kMistralCalls);
+  if (marker != std::string_view::npos) {
+    content.append(s.substr(0, marker));
+    i = marker + kMistralCalls.size();
+  } else {
+    // The control token may have been dropped: a bare JSON array of calls is accepted.
+    i = skip_space(s, 0);
+    if (i >= s.size() || s[i] != '[') return false;
+  }
+  bool any = false;
+  while (true) {
+    i = skip_space(s, i);
+    if (i < s.size() && s[i] == '[') {
+      if (!p.add_value(s, i)) return false;
+    } else {
+      // name[ARGS]{...}
+      const size_t name_begin = i;
+      while (i < s.size() && is_name_char(s[i])) ++i;
+      if (i == name_begin || s.substr(i, kMistralArgs.size()) != kMistralArgs) return false;
+      const std::string name(s.substr(name_begin, i - name_begin));
+      i = skip_space(s, i + kMistralArgs.size());
+      if (i >= s.size() || s[i] != '{') return false;
+      const size_t end = json_value_end(s, i, max_depth);
+      if (end == std::string_view::npos) return false;
+      const ojson args = parse_span(s, i, end);
+      if (!args.is_object() || !p.add(name, args)) return false;
+      i = end;
+    }
+    any = true;
+    i = skip_space(s, i);
+    if (s.substr(i, kMistralCalls.size()) == kMistralCalls) {
+      i += kMistralCalls.size();
+      continue;
+    }
+    break;
+  }
+  if (has_non_space(s.substr(i))) content.append(s.substr(i));
+  return any;
+}
+
+}  // namespace
+
+const char* tool_call_format_name(tool_call_format format) {
+  switch (format) {
+    case tool_call_format::hermes: return "hermes";
+    case tool_call_format::llama3: return "llama3";
+    case tool_call_format::mistral: return "mistral";
+    case tool_call_format::mistral_args: return "mistral_args";
+  }
+  return "hermes";
+}
+
+tool_call_format detect_tool_call_format(std::string_view source) {
+  if (source.find(kHermesOpen) != std::string_view::npos) return tool_call_format::hermes;
+  if (source.find(kMistralCalls) != std::string_view::npos) {
+    return source.find(kMistralArgs) != std::string_view::npos ? tool_call_format::mistral_args
+                                                               : tool_call_format::mistral;
+  }
+  if (source.find(kPythonTag) != std::string_view::npos || source.find("<|start_header_id|>") != std::string_view::npos) {
+    return tool_call_format::llama3;
+  }
+  return tool_call_format::hermes;
+}
+
+std::string make_tool_call_id() {
+  static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::string id = "call_";
+  for (int i = 0; i < 24; ++i) id += kAlphabet[rng() % (sizeof kAlphabet - 1)];
+  return id;
+}
+
+tool_call_result parse_tool_calls(std::string_view output, tool_call_format format,
+                                  std::span<const std::string> known_names, const tool_call_limits& limits) {
+  call_parser parser(known_names, limits);
+  std::string content;
+  bool ok = false;
+  switch (format) {
+    case tool_call_format::hermes: ok = parse_hermes(output, parser, content); break;
+    case tool_call_format::llama3: ok = parse_llama3(output, parser, content); break;
+    case tool_call_format::mistral:
+    case tool_call_format::mistral_args: ok = parse_mistral(output, parser, content, limits.max_json_depth); break;
+  }
+  tool_call_result result;
+  if (!ok) {
+    result.content = std::string(output);
+    return result;
+  }
+  result.calls = parser.take();
+  result.content = trim(content);
+  return result;
+}
+
+size_t partial_marker_suffix(std::string_view text, std::string_view marker) {
+  const size_t max = std::min(text.size(), marker.size() - 1);
+  for (size_t k = max; k > 0; --k) {
+    if (text.substr(text.size() - k) == marker.substr(0, k)) return k;
+  }
+  return 0;
+}
+
+tool_call_stream::tool_call_stream(tool_call_format format, std::vector<std::string> known_names,
+                                   const tool_call_limits& limits)
+    : format_(format), known_names_(std::move(known_names)), limits_(limits) {}
+
+std::string tool_call_stream::push(std::string_view text) {
+  held_.append(text);
+  if (capturing_) return "";
+  std::string_view marker = kHermesOpen;
+  char bare = 0;  // a character that starts a call when it opens the output
+  switch (format_) {
+    case tool_call_format::hermes: break;
+    case tool_call_format::llama3: marker = kPythonTag; bare = '{'; break;
+    case tool_call_format::mistral: marker = kMistralCalls; bare = '['; break;
+    case tool_call_format::mistral_args: marker = kMistralCalls; break;
+  }
+  std::string out;
+  const size_t at = held_.find(marker);
+  if (at != std::string::npos) {
+    out = held_.substr(0, at);
+    held_.erase(0, at);
+    capturing_ = true;
+  } else {
+    if (!released_any_ && bare != 0) {
+      const size_t first = skip_space(held_, 0);
+      if (first == held_.size()) return "";  // only whitespace so far: it may precede a call
+      if (held_[first] == bare) {
+        capturing_ = true;
+        return "";
+      }
+    }
+    const size_t keep = partial_marker_suffix(held_, marker);
+    out = held_.substr(0, held_.size() - keep);
+    held_.erase(0, held_.size() - keep);
+  }
+  if (has_non_space(out)) released_any_ = true;
+  return out;
+}
+
+tool_call_result tool_call_stream::finish() {
+  tool_call_result result;
+  if (!capturing_) {
+    result.content = std::move(held_);
+  } else {
+    result = parse_tool_calls(held_, format_, known_names_, limits_);
+  }
+  held_.clear();
+  capturing_ = false;
+  return result;
+}
+
+}  // namespace plexus::chat
