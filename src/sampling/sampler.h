@@ -41,7 +41,7 @@ struct SamplingParams {
   int32_t repeat_last_n = 64;      // penalty window in tokens; 0: penalties off; -1: whole history
   // (token id, bias) added to the logit before anything else; -100 effectively bans a token,
   // -inf bans it. Ids outside the vocabulary are ignored here (callers reject them up front).
-  std::vector<std::pair<int32_t, float>> logit_bias;
+  std::vector<std::pair<int32_t, float>> logit_bias = {};
   uint64_t seed = 0;
 };
 
