@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "model/kv_cache.h"
+#include "sampling/grammar/grammar_matcher.h"
 #include "sampling/sampler.h"
 #include "tokenizer/tokenizer.h"
 
@@ -19,6 +20,7 @@ struct Engine::Sequence {
   uint64_t id = 0;
   GenerateRequest request;
   std::unique_ptr<sampling::Sampler> sampler;
+  std::unique_ptr<sampling::grammar::GrammarMatcher> matcher;  // null: unconstrained
   std::unique_ptr<tokenizer::StreamingDecoder> decoder;
   std::vector<int32_t> tokens;  // prompt, then generated tokens as they are sampled
   int64_t n_prompt = 0;
@@ -77,6 +79,9 @@ Result<uint64_t> Engine::submit(GenerateRequest request) {
                         std::to_string(n_ctx_));
   }
   if (!request.sink) return invalid_argument("request has no sink");
+  // Builds the grammar vocabulary (once per model) here on the caller's thread rather than on the
+  // engine thread; a failure surfaces when the request is admitted.
+  if (request.options.grammar) (void)model_->grammar_vocab();
   auto seq = std::make_unique<Sequence>();
   seq->request = std::move(request);
   seq->start = std::chrono::steady_clock::now();
@@ -153,6 +158,17 @@ void Engine::admit_waiting() {
       if (waiting_.empty()) break;
       seq = std::move(waiting_.front());
       waiting_.pop_front();
+    }
+    if (seq->request.options.grammar && !seq->matcher) {
+      auto matcher = make_matcher(*model_, seq->request.options.grammar);
+      if (!matcher.ok()) {
+        seq->stats.stop_reason = "error";
+        seq->request.sink->on_done(seq->stats, matcher.status());
+        std::lock_guard<std::mutex> lock(mutex_);
+        ++metrics_.requests_done;
+        continue;
+      }
+      seq->matcher = std::move(matcher).value();
     }
     const auto& prompt = seq->request.prompt;
     const int32_t sid = static_cast<int32_t>(seq->id);
@@ -269,7 +285,27 @@ bool Engine::step() {
     }
 
     TokenEvent ev;
-    ev.id = seq.sampler->sample(l, seq.tokens);
+    if (seq.matcher) {
+      // Constrained: the mask (when the fast path's draw is rejected) is computed here, per
+      // sequence; unconstrained sequences pay nothing.
+      auto sampled = seq.sampler->sample(l, seq.tokens, *seq.matcher);
+      Status accepted = sampled.ok() ? Status{} : sampled.status();
+      if (accepted.ok() && *sampled == sampling::Sampler::kNoToken) {
+        seq.stats.stop_reason = grammar_stop_reason(*seq.matcher);
+        if (seq.generated > 0) seq.stats.generate_seconds = seconds(std::chrono::steady_clock::now() - seq.first_token);
+        finish(seq, {});
+        continue;
+      }
+      if (accepted.ok()) accepted = seq.matcher->accept_token(*sampled);
+      if (!accepted.ok()) {
+        seq.stats.stop_reason = "error";
+        finish(seq, accepted);
+        continue;
+      }
+      ev.id = *sampled;
+    } else {
+      ev.id = seq.sampler->sample(l, seq.tokens);
+    }
     sampling::log_softmax(l, logprobs);
     ev.logprob = logprobs[static_cast<size_t>(ev.id)];
     if (seq.request.options.top_logprobs > 0) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "sampling/grammar/grammar_matcher.h"
 #include "tokenizer/tokenizer.h"
 
 namespace plexus::runtime {
@@ -13,6 +14,16 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 
 }  // namespace
+
+Result<std::unique_ptr<sampling::grammar::GrammarMatcher>> make_matcher(
+    const LoadedModel& model, std::shared_ptr<const sampling::grammar::Grammar> grammar) {
+  PLEXUS_ASSIGN_OR_RETURN(auto vocab, model.grammar_vocab());
+  return sampling::grammar::GrammarMatcher::create(std::move(grammar), std::move(vocab));
+}
+
+std::string grammar_stop_reason(const sampling::grammar::GrammarMatcher& matcher) {
+  return matcher.is_complete() || matcher.is_finished() ? "eog" : "grammar";
+}
 
 Session::Session(const LoadedModel& model, ThreadPool& pool, const SessionOptions& options)
     : model_(model),
@@ -99,6 +110,10 @@ Status Session::generate(std::span<const int32_t> prompt, const GenerateOptions&
   st.prompt_evaluated = n_prompt - kept;
   st.prompt_seconds = seconds_since(t0);
 
+  std::unique_ptr<sampling::grammar::GrammarMatcher> matcher;
+  if (options.grammar) {
+    PLEXUS_ASSIGN_OR_RETURN(matcher, make_matcher(model_, options.grammar));
+  }
   sampling::Sampler sampler(options.sampling);
   tokenizer::StreamingDecoder decoder(tok, /*render_special=*/false);
   std::vector<float> logprobs(static_cast<size_t>(n_vocab));
@@ -108,7 +123,16 @@ Status Session::generate(std::span<const int32_t> prompt, const GenerateOptions&
   for (int64_t i = 0; i < limit; ++i) {
     std::span<const float> row(logits.data(), static_cast<size_t>(n_vocab));
     TokenEvent ev;
-    ev.id = sampler.sample(row, tokens_);
+    if (matcher) {
+      PLEXUS_ASSIGN_OR_RETURN(ev.id, sampler.sample(row, tokens_, *matcher));
+      if (ev.id == sampling::Sampler::kNoToken) {
+        st.stop_reason = grammar_stop_reason(*matcher);
+        break;
+      }
+      PLEXUS_RETURN_IF_ERROR(matcher->accept_token(ev.id));
+    } else {
+      ev.id = sampler.sample(row, tokens_);
+    }
     sampling::log_softmax(row, logprobs);
     ev.logprob = logprobs[static_cast<size_t>(ev.id)];
     if (options.top_logprobs > 0) ev.top = sampling::top_logprobs(logprobs, options.top_logprobs);

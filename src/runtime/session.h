@@ -16,6 +16,7 @@
 #include "model/kv_cache.h"
 #include "runtime/loaded_model.h"
 #include "sampling/grammar/grammar.h"
+#include "sampling/grammar/grammar_matcher.h"
 #include "sampling/sampler.h"
 
 namespace plexus::runtime {
@@ -53,6 +54,13 @@ struct GenerateStats {
   double generate_seconds = 0;
   std::string stop_reason;         // "eog", "limit", "context", "cancelled", "grammar"
 };
+
+// A matcher for `grammar` over the model's grammar vocabulary (built on first use).
+Result<std::unique_ptr<sampling::grammar::GrammarMatcher>> make_matcher(
+    const LoadedModel& model, std::shared_ptr<const sampling::grammar::Grammar> grammar);
+// Why a constrained sequence ends when its grammar allows no token: "eog" when the grammar is
+// complete (or end-of-generation was accepted), else "grammar".
+std::string grammar_stop_reason(const sampling::grammar::GrammarMatcher& matcher);
 
 class Session {
  public:
