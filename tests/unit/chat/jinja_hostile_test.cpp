@@ -2,10 +2,10 @@
 // crashing, hanging or exhausting memory. Renders run with the default limits.
 #include <gtest/gtest.h>
 
-#include <time.h>
 
 #include <string>
 
+#include "cpu_timer.h"
 #include "test_render.h"
 
 namespace plexus::chat {
@@ -24,12 +24,7 @@ std::string repeat(const std::string& s, size_t n) {
   return out;
 }
 
-// CPU time of this thread: unlike wall time it does not grow when the CI machine is busy.
-double thread_cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
+using plexus::testing::thread_cpu_seconds;
 
 // Renders and checks that it failed (not via raise_exception) within `allowed` CPU seconds;
 // returns the message.

@@ -2,9 +2,9 @@
 // second, never a crash, hang or stack overflow.
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <string>
 
+#include "cpu_timer.h"
 #include "test_util.h"
 
 namespace plexus::sampling::grammar {
@@ -14,16 +14,7 @@ using testing::byte_vocab;
 using testing::full_match;
 using testing::must_parse;
 
-class Deadline {
- public:
-  Deadline() : start_(std::chrono::steady_clock::now()) {}
-  double seconds() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  }
-
- private:
-  std::chrono::steady_clock::time_point start_;
-};
+using Deadline = plexus::testing::CpuTimer;
 
 Status parse_status(std::string_view text, const GrammarLimits& limits = {}) {
   auto g = Grammar::parse(text, limits);
