@@ -3,6 +3,8 @@ SHELL := /bin/bash
 SHARED ?= $(abspath ../shared)
 MODEL ?= $(SHARED)/models/stories260K.gguf
 PROMPT ?= Once upon a time
+PORT ?= 8080
+MODEL_ID = $(basename $(notdir $(MODEL)))
 BUILD := build/release
 ASAN_BUILD := build/asan
 PLEXUS := $(BUILD)/src/cli/plexus
@@ -12,7 +14,7 @@ FUZZ_SECONDS ?= 60
 DEB_PACKAGES := cmake ninja-build g++ clang pkg-config libgtest-dev libbenchmark-dev nlohmann-json3-dev \
                 libpcre2-dev libsodium-dev libcli11-dev libboost-dev
 
-.PHONY: setup build run test test-asan fuzz bench clean
+.PHONY: setup build run generate test test-asan fuzz bench clean
 
 setup:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -27,7 +29,17 @@ build: setup
 	cmake --preset release -DPLEXUS_SHARED_DIR=$(SHARED) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
+# `make run` serves MODEL on 127.0.0.1:PORT (Ctrl-C stops it); `make generate` streams a story.
 run: build
+	@echo
+	@echo "Plexus serves $(MODEL) (model id \"$(MODEL_ID)\") at http://127.0.0.1:$(PORT)  (Ctrl-C stops it)"
+	@echo "Try, once it prints 'ready':"
+	@echo "  curl -s http://127.0.0.1:$(PORT)/v1/chat/completions -H 'Content-Type: application/json' \\"
+	@echo "    -d '{\"model\": \"$(MODEL_ID)\", \"messages\": [{\"role\": \"user\", \"content\": \"$(PROMPT)\"}], \"max_tokens\": 64}'"
+	@echo
+	@exec $(PLEXUS) serve "$(MODEL)" --host 127.0.0.1 --port $(PORT)
+
+generate: build
 	$(PLEXUS) run --verbose $(MODEL) "$(PROMPT)" -n 256 --temp 0.8 --seed 42
 
 test: build
