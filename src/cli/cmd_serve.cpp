@@ -40,6 +40,7 @@ struct ServeArgs {
   double idle_timeout = 60;
   double write_timeout = 30;
   int max_n = 8;
+  std::string pooling;  // embeddings pooling for models whose file names none
 };
 
 Status read_keys_file(const std::string& path, std::vector<std::string>& keys) {
@@ -98,6 +99,12 @@ int serve(const ServeArgs& a) {
   o.models.engine.max_sequences = a.parallel;
   o.models.engine.max_queue = a.queue;
   o.limits.max_n = a.max_n;
+  if (!a.pooling.empty() && (!model::parse_pooling(a.pooling, o.models.embedder.pooling) ||
+                             o.models.embedder.pooling == model::pooling_type::none)) {
+    return fail("--pooling must be mean, cls or last");
+  }
+  o.models.embedder.threads = o.models.engine.threads;
+  o.models.embedder.n_ctx = a.ctx;
 
   server::Server srv(std::move(o));
   if (Status st = srv.start(); !st.ok()) return fail(st);
@@ -146,6 +153,8 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--write-timeout", a->write_timeout, "Seconds a write may stall before the client is dropped")
       ->capture_default_str();
   cmd->add_option("--max-n", a->max_n, "Largest 'n' (choices per request)")->capture_default_str();
+  cmd->add_option("--pooling", a->pooling,
+                  "Embeddings pooling (mean, cls, last) for models whose file names none (/v1/embeddings)");
   cmd->callback([a] { exit_code() = serve(*a); });
 }
 

@@ -26,14 +26,10 @@ DecoderModel::DecoderModel(ModelConfig config, DecoderWeights weights) : w_(std:
   config_ = std::move(config);
 }
 
-Status DecoderModel::forward(const std::vector<BatchToken>& batch, KvCache& cache, ForwardScratch& s,
-                             ThreadPool& pool, std::vector<float>& logits) const {
+Status DecoderModel::run_layers(const std::vector<BatchToken>& batch, KvCache& cache, ForwardScratch& s,
+                                ThreadPool& pool) const {
   const ModelConfig& c = config_;
   const int64_t n = static_cast<int64_t>(batch.size());
-  if (n == 0) {
-    logits.clear();
-    return {};
-  }
   for (const BatchToken& t : batch) {
     if (t.token < 0 || t.token >= c.n_vocab) {
       return invalid_argument("token id " + std::to_string(t.token) + " is outside the vocabulary (0.." +
@@ -54,16 +50,44 @@ Status DecoderModel::forward(const std::vector<BatchToken>& batch, KvCache& cach
     attention_layer(layer, il, batch, cache, s, pool);
     ffn_layer(layer, n, s, pool);
   }
+  return {};
+}
 
-  // Final norm and output projection, only for the rows that want logits.
+int64_t DecoderModel::output_norm_rows(const std::vector<BatchToken>& batch, ForwardScratch& s) const {
+  const int64_t d = config_.n_embd;
   int64_t n_out = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    if (!batch[static_cast<size_t>(i)].want_logits) continue;
-    kernels::rms_norm(s.x.data() + i * d, w_.output_norm.data(), s.h.data() + n_out * d, d, c.norm_eps);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (!batch[i].want_logits) continue;
+    kernels::rms_norm(s.x.data() + static_cast<int64_t>(i) * d, w_.output_norm.data(), s.h.data() + n_out * d, d,
+                      config_.norm_eps);
     ++n_out;
   }
-  logits.resize(static_cast<size_t>(n_out * c.n_vocab));
+  return n_out;
+}
+
+Status DecoderModel::forward(const std::vector<BatchToken>& batch, KvCache& cache, ForwardScratch& s,
+                             ThreadPool& pool, std::vector<float>& logits) const {
+  if (batch.empty()) {
+    logits.clear();
+    return {};
+  }
+  PLEXUS_RETURN_IF_ERROR(run_layers(batch, cache, s, pool));
+  // Final norm and output projection, only for the rows that want logits.
+  const int64_t n_out = output_norm_rows(batch, s);
+  logits.resize(static_cast<size_t>(n_out * config_.n_vocab));
   if (n_out > 0) kernels::matmul(w_.output, s.h.data(), n_out, logits.data(), pool);
+  return {};
+}
+
+Status DecoderModel::forward_hidden(const std::vector<BatchToken>& batch, KvCache& cache, ForwardScratch& s,
+                                    ThreadPool& pool, std::vector<float>& hidden) const {
+  if (batch.empty()) {
+    hidden.clear();
+    return {};
+  }
+  PLEXUS_RETURN_IF_ERROR(run_layers(batch, cache, s, pool));
+  const int64_t n_out = output_norm_rows(batch, s);
+  hidden.assign(s.h.begin(), s.h.begin() + n_out * config_.n_embd);
   return {};
 }
 
@@ -135,6 +159,7 @@ Status read_decoder_config(const gguf::GgufFile& file, ModelConfig& c) {
   c.norm_eps = float_or(file, p + "attention.layer_norm_rms_epsilon", 1e-5f, &err);
   if (auto name = file.get_string("general.name"); name.ok()) c.name = std::string(*name);
   PLEXUS_RETURN_IF_ERROR(err);
+  PLEXUS_RETURN_IF_ERROR(read_pooling_type(file, c));
 
   // Reject absurd or inconsistent shapes before anything is sized from them.
   constexpr int64_t kMaxDim = 1 << 20;
@@ -179,6 +204,23 @@ Status read_decoder_config(const gguf::GgufFile& file, ModelConfig& c) {
   c.n_vocab = embd->dims[1];
   if (c.n_vocab <= 0 || c.n_vocab > (1 << 24)) return bad("vocabulary size", c.n_vocab);
   return {};
+}
+
+Status read_pooling_type(const gguf::GgufFile& file, ModelConfig& c) {
+  const std::string key = c.arch + ".pooling_type";
+  Status err;
+  const int64_t v = int_or(file, key, -1, &err);
+  PLEXUS_RETURN_IF_ERROR(err);
+  switch (v) {
+    case -1: return {};
+    case 0: c.pooling = pooling_type::none; return {};
+    case 1: c.pooling = pooling_type::mean; return {};
+    case 2: c.pooling = pooling_type::cls; return {};
+    case 3: c.pooling = pooling_type::last; return {};
+    default: break;
+  }
+  return unsupported("pooling type " + std::to_string(v) + " (" + key +
+                     ") is not supported (supported: 0 none, 1 mean, 2 cls, 3 last)");
 }
 
 Result<DecoderWeights> load_decoder_weights(const gguf::GgufFile& file, const ModelConfig& c, bool with_qkv_bias) {

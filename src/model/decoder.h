@@ -38,8 +38,15 @@ class DecoderModel final : public Model {
 
   Status forward(const std::vector<BatchToken>& batch, KvCache& cache, ForwardScratch& scratch, ThreadPool& pool,
                  std::vector<float>& logits) const override;
+  // The final hidden states after output_norm (before the output projection).
+  Status forward_hidden(const std::vector<BatchToken>& batch, KvCache& cache, ForwardScratch& scratch,
+                        ThreadPool& pool, std::vector<float>& hidden) const override;
 
  private:
+  // Embedding lookup and every layer; leaves the residual stream in scratch.x [n, n_embd].
+  Status run_layers(const std::vector<BatchToken>& batch, KvCache& cache, ForwardScratch& s, ThreadPool& pool) const;
+  // RMS-normalizes the want_logits rows of scratch.x into scratch.h, packed; returns their count.
+  int64_t output_norm_rows(const std::vector<BatchToken>& batch, ForwardScratch& s) const;
   void attention_layer(const DecoderLayer& layer, int64_t il, const std::vector<BatchToken>& batch, KvCache& cache,
                        ForwardScratch& s, ThreadPool& pool) const;
   void ffn_layer(const DecoderLayer& layer, int64_t n, ForwardScratch& s, ThreadPool& pool) const;
@@ -53,5 +60,9 @@ Result<DecoderWeights> load_decoder_weights(const gguf::GgufFile& file, const Mo
 
 // Reads "<arch>.*" hyper-parameters common to decoder families into `config` (arch already set).
 Status read_decoder_config(const gguf::GgufFile& file, ModelConfig& config);
+
+// Reads the optional "<arch>.pooling_type" (llama.cpp's enum: 0 none, 1 mean, 2 cls, 3 last)
+// into config.pooling; absent leaves it unchanged. Other values are an error naming the key.
+Status read_pooling_type(const gguf::GgufFile& file, ModelConfig& config);
 
 }  // namespace plexus::model

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -17,6 +18,27 @@
 namespace plexus::model {
 
 enum class pooling_type { none, mean, cls, last };
+
+// "none", "mean", "cls", "last".
+inline const char* pooling_name(pooling_type p) {
+  switch (p) {
+    case pooling_type::mean: return "mean";
+    case pooling_type::cls: return "cls";
+    case pooling_type::last: return "last";
+    case pooling_type::none: break;
+  }
+  return "none";
+}
+// Parses a pooling_name(); false for anything else.
+inline bool parse_pooling(std::string_view name, pooling_type& out) {
+  for (pooling_type p : {pooling_type::none, pooling_type::mean, pooling_type::cls, pooling_type::last}) {
+    if (name == pooling_name(p)) {
+      out = p;
+      return true;
+    }
+  }
+  return false;
+}
 
 struct ModelConfig {
   std::string arch;           // general.architecture
@@ -61,6 +83,17 @@ class Model {
   // Requires: cache has room for every (seq, pos) of the batch (KvCache::reserve).
   virtual Status forward(const std::vector<BatchToken>& batch, KvCache& cache, ForwardScratch& scratch,
                          ThreadPool& pool, std::vector<float>& logits) const = 0;
+
+  // Final hidden states: [count of want_logits tokens, n_embd], in batch order — after the output
+  // norm for decoders, the last layer's output for encoders (what embeddings pool). Same
+  // requirements as forward(). unsupported for models that do not expose them.
+  virtual Status forward_hidden(const std::vector<BatchToken>& batch, KvCache& cache, ForwardScratch& scratch,
+                                ThreadPool& pool, std::vector<float>& hidden) const {
+    (void)batch, (void)cache, (void)scratch, (void)pool, (void)hidden;
+    return unsupported("architecture '" + config_.arch + "' cannot produce hidden states");
+  }
+  // False for encoders (no output head): they embed but cannot generate text.
+  virtual bool can_generate() const { return true; }
 
   // Layout of the KV cache this model needs per token.
   KvCacheShape kv_shape() const {

@@ -8,6 +8,7 @@ const std::vector<ArchEntry>& architectures() {
   static const std::vector<ArchEntry> table = {
       {"llama", &arch::build_llama},
       {"qwen2", &arch::build_qwen2},
+      {"bert", &arch::build_bert},
   };
   return table;
 }

@@ -109,6 +109,7 @@ struct ManagerCore : std::enable_shared_from_this<ManagerCore> {
     }
     try {
       state->engine = std::make_unique<runtime::Engine>(state->model, options.engine);
+      state->embedder = std::make_shared<runtime::Embedder>(state->model, options.embedder);
     } catch (const std::exception& e) {
       return internal_error("cannot start the engine for '" + id + "': " + e.what());
     }
@@ -409,7 +410,10 @@ void ModelManager::shutdown() {
   }
   for (auto& cb : waiters) cb(Status(error_code::cancelled, "the server is shutting down"));
   // Engines stop here (their sinks get on_done "cancelled"), whoever still holds a lease.
-  for (auto& s : states) s->engine.reset();
+  for (auto& s : states) {
+    s->engine.reset();
+    s->embedder.reset();
+  }
 }
 
 }  // namespace plexus::server

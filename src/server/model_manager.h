@@ -27,6 +27,7 @@
 
 #include "chat/chat_template.h"
 #include "core/status.h"
+#include "runtime/embedder.h"
 #include "runtime/engine.h"
 #include "runtime/loaded_model.h"
 
@@ -39,6 +40,7 @@ struct ModelManagerOptions {
   int max_loaded = 0;                    // 0 = no limit
   double keep_alive_seconds = -1;        // default idle time before unloading; < 0 = forever
   runtime::EngineOptions engine;
+  runtime::EmbedderOptions embedder;     // /v1/embeddings (pooling: serve --pooling)
 };
 
 // One loaded model. The engine pointer is reset only by shutdown() (after the I/O threads have
@@ -47,6 +49,7 @@ struct LoadedState {
   std::string id;
   std::shared_ptr<const runtime::LoadedModel> model;
   std::unique_ptr<runtime::Engine> engine;
+  std::shared_ptr<runtime::Embedder> embedder;  // reset with the engine
   std::optional<chat::chat_template> chat;  // the GGUF's template, else ChatML
   bool chat_is_fallback = false;
   std::string chat_source;                  // template text (for /api/show)

@@ -15,5 +15,7 @@ void add_openai_routes(Router& router, std::shared_ptr<ServerContext> ctx);
 void add_ollama_routes(Router& router, std::shared_ptr<ServerContext> ctx);
 // GET /health (public), /metrics; POST /tokenize, /detokenize.
 void add_admin_routes(Router& router, std::shared_ptr<ServerContext> ctx);
+// POST /v1/embeddings, /api/embed, /api/embeddings (embeddings_routes.cpp).
+void add_embeddings_routes(Router& router, std::shared_ptr<ServerContext> ctx);
 
 }  // namespace plexus::server

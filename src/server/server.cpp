@@ -21,6 +21,7 @@ Status Server::start() {
   add_openai_routes(*router_, ctx);
   add_ollama_routes(*router_, ctx);
   add_admin_routes(*router_, ctx);
+  add_embeddings_routes(*router_, ctx);
   Router* router = router_.get();
   http_ = std::make_unique<HttpServer>(options_.http, [router](const HttpRequest& req, std::shared_ptr<ResponseChannel> ch) {
     router->dispatch(req, std::move(ch));
