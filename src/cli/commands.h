@@ -14,6 +14,9 @@ void add_tokenize_command(CLI::App& app);
 void add_show_command(CLI::App& app);
 void add_serve_command(CLI::App& app);
 void add_render_template_command(CLI::App& app);
+void add_quantize_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
+void add_synth_command(CLI::App& app);
 void add_embed_command(CLI::App& app);
 
 }  // namespace plexus::cli

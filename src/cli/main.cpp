@@ -22,6 +22,9 @@ int main(int argc, char** argv) {
   plexus::cli::add_show_command(app);
   plexus::cli::add_serve_command(app);
   plexus::cli::add_render_template_command(app);
+  plexus::cli::add_quantize_command(app);
+  plexus::cli::add_bench_command(app);
+  plexus::cli::add_synth_command(app);
   plexus::cli::add_embed_command(app);
   try {
     app.parse(argc, argv);

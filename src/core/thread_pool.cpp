@@ -1,41 +1,80 @@
 #include "core/thread_pool.h"
 
+#include <chrono>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
 namespace plexus {
+namespace {
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+}  // namespace
 
 int ThreadPool::hardware_threads() {
   const unsigned n = std::thread::hardware_concurrency();
   return n == 0 ? 1 : static_cast<int>(n);
 }
 
-ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads) {
+ThreadPool::ThreadPool(int n_threads, int spin_us) : n_threads_(n_threads < 1 ? 1 : n_threads) {
+  if (spin_us < 0) spin_us = n_threads_ > hardware_threads() ? 0 : kDefaultSpinUs;
+  spin_us_ = spin_us;
   workers_.reserve(static_cast<size_t>(n_threads_ - 1));
   for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
 }
 
 ThreadPool::~ThreadPool() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
+  stopping_.store(true);
+  generation_.fetch_add(1);
+  generation_.notify_all();
   for (auto& t : workers_) t.join();
 }
 
-void ThreadPool::worker_loop(int index) {
-  uint64_t seen = 0;
-  for (;;) {
-    const std::function<void(int, int)>* job;
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
-      if (stopping_) return;
-      seen = generation_;
-      job = job_;
+void ThreadPool::await_change(const std::atomic<uint32_t>& value, uint32_t old, std::atomic<int>& sleepers) {
+  if (value.load(std::memory_order_acquire) != old) return;
+  if (spin_us_ > 0) {
+    // The clock is read every 64 pauses (a pause is ~10-140 cycles): the bound holds to within
+    // a few microseconds without a clock call per iteration.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(spin_us_);
+    for (;;) {
+      for (int i = 0; i < 64; ++i) {
+        if (value.load(std::memory_order_acquire) != old) return;
+        cpu_relax();
+      }
+      if (std::chrono::steady_clock::now() >= deadline) break;
     }
-    (*job)(index, n_threads_);
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (--pending_ == 0) done_.notify_one();
+  }
+  // Dekker pattern with the notifier: we publish ourselves in `sleepers` (seq_cst) and then
+  // re-check the value inside wait(); the notifier stores the value (seq_cst) and then reads
+  // `sleepers`. At least one of us sees the other's store, so a wake-up is never lost.
+  sleepers.fetch_add(1);
+  while (value.load() == old) {
+    sleeps_.fetch_add(1, std::memory_order_relaxed);
+    value.wait(old);
+  }
+  sleepers.fetch_sub(1);
+}
+
+void ThreadPool::worker_loop(int index) {
+  // Generation 0 is the one before any run(): threads start in the constructor, so no run()
+  // can have bumped it yet, but this thread may only get here after one has.
+  uint32_t seen = 0;
+  for (;;) {
+    await_change(generation_, seen, worker_sleepers_);
+    seen = generation_.load(std::memory_order_acquire);
+    if (stopping_.load(std::memory_order_acquire)) return;
+    (*job_)(index, n_threads_);
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      done_epoch_.fetch_add(1);
+      if (caller_sleepers_.load() > 0) done_epoch_.notify_all();
     }
   }
 }
@@ -46,16 +85,13 @@ void ThreadPool::run(const std::function<void(int, int)>& job) {
     job(0, 1);
     return;
   }
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    job_ = &job;
-    pending_ = n_threads_ - 1;
-    ++generation_;
-  }
-  wake_.notify_all();
+  const uint32_t epoch = done_epoch_.load();
+  job_ = &job;
+  pending_.store(static_cast<uint32_t>(n_threads_ - 1), std::memory_order_relaxed);
+  generation_.fetch_add(1);  // seq_cst: publishes job_ and pending_, then read the sleepers
+  if (worker_sleepers_.load() > 0) generation_.notify_all();
   job(0, n_threads_);
-  std::unique_lock<std::mutex> lock(mutex_);
-  done_.wait(lock, [&] { return pending_ == 0; });
+  await_change(done_epoch_, epoch, caller_sleepers_);
   job_ = nullptr;
 }
 

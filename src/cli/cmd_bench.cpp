@@ -1,0 +1,303 @@
+// plexus bench MODEL: prompt processing (pp512) and generation (tg128) speed as llama-bench
+// measures them (random tokens, an empty context for each repetition, one warm-up run), next to
+// the machine's memory read bandwidth measured in the same run with the same thread count, and
+// the fraction of it that generation achieves.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/cli_util.h"
+#include "cli/commands.h"
+#include "core/thread_pool.h"
+#include "kernels/ops.h"
+#include "model/kv_cache.h"
+#include "runtime/loaded_model.h"
+
+namespace plexus::cli {
+namespace {
+
+struct BenchArgs {
+  std::string model;
+  int threads = 0;
+  int n_prompt = 512;
+  int n_gen = 128;
+  int reps = 3;
+  int bandwidth_mib = 1024;
+  bool json = false;
+};
+
+struct TestResult {
+  std::string test;  // "pp512", "tg128"
+  int n_prompt = 0;
+  int n_gen = 0;
+  std::vector<double> samples;  // tokens/s per repetition
+  double mean = 0, stddev = 0;
+};
+
+struct WeightTraffic {
+  uint64_t bytes_per_token = 0;   // weight bytes one decode step reads
+  uint64_t matmul_params = 0;     // weight elements multiplied per token (2 FLOPs each)
+  std::string main_type;          // the type holding most weight bytes
+};
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// Every weight is read once per token, except the embedding table, of which one row is read
+// (unless it doubles as the output matrix).
+WeightTraffic weight_traffic(const gguf::GgufFile& file) {
+  WeightTraffic w;
+  const bool tied = file.find_tensor("output.weight") == nullptr;
+  std::vector<std::pair<std::string, uint64_t>> by_type;
+  for (const auto& t : file.tensors()) {
+    const bool embedding = t.name == "token_embd.weight";
+    const bool matmul = t.n_dims >= 2 && (!embedding || tied);
+    uint64_t bytes = t.n_bytes;
+    if (embedding && !tied && t.n_dims >= 2 && t.dims[1] > 0) bytes = t.n_bytes / static_cast<uint64_t>(t.dims[1]);
+    w.bytes_per_token += bytes;
+    if (matmul) w.matmul_params += t.n_elements;
+    const std::string name = tensor_type_name(t.type);
+    auto it = std::find_if(by_type.begin(), by_type.end(), [&](const auto& p) { return p.first == name; });
+    if (it == by_type.end()) by_type.emplace_back(name, t.n_bytes);
+    else it->second += t.n_bytes;
+  }
+  auto best = std::max_element(by_type.begin(), by_type.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+  if (best != by_type.end()) w.main_type = best->first;
+  return w;
+}
+
+// Multi-threaded streaming read of a buffer far larger than the last-level cache: each worker
+// sums its contiguous slice with independent 64-bit accumulators (the loop vectorizes). Returns
+// the best of `passes` in GB/s (1e9 bytes), after one pass that faults the pages in.
+double measure_read_bandwidth(ThreadPool& pool, size_t bytes, int passes) {
+  const size_t n = bytes / sizeof(uint64_t);
+  std::unique_ptr<uint64_t[]> buf(new uint64_t[n]);
+  pool.parallel_for(static_cast<int64_t>(n), [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) buf[static_cast<size_t>(i)] = static_cast<uint64_t>(i) * 0x9e3779b97f4a7c15ull;
+  });
+  std::vector<uint64_t> sinks(static_cast<size_t>(pool.size()) * 8, 0);
+  double best = 0;
+  for (int p = 0; p < passes; ++p) {
+    const auto t0 = std::chrono::steady_clock::now();
+    pool.run([&](int worker, int workers) {
+      const size_t begin = n * static_cast<size_t>(worker) / static_cast<size_t>(workers) / 8 * 8;
+      const size_t end = worker + 1 == workers ? n : n * static_cast<size_t>(worker + 1) / static_cast<size_t>(workers) / 8 * 8;
+      uint64_t acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      const uint64_t* q = buf.get();
+      size_t i = begin;
+      for (; i + 8 <= end; i += 8) {
+        for (int k = 0; k < 8; ++k) acc[k] += q[i + static_cast<size_t>(k)];
+      }
+      for (; i < end; ++i) acc[0] += q[i];
+      for (int k = 0; k < 8; ++k) sinks[static_cast<size_t>(worker) * 8 + static_cast<size_t>(k)] += acc[k];
+    });
+    const double s = seconds_since(t0);
+    if (s > 0) best = std::max(best, static_cast<double>(n * sizeof(uint64_t)) / s / 1e9);
+  }
+  volatile uint64_t keep = std::accumulate(sinks.begin(), sinks.end(), uint64_t{0});
+  (void)keep;
+  return best;
+}
+
+uint64_t peak_rss_bytes() {
+  struct rusage ru {};
+  if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+  return static_cast<uint64_t>(ru.ru_maxrss) * 1024;  // Linux reports KiB
+}
+
+// Resets the kernel's peak-RSS mark (Linux >= 4.0), so the bandwidth buffer does not count as
+// the model's memory. False where /proc does not allow it.
+bool reset_peak_rss() {
+  std::ofstream f("/proc/self/clear_refs");
+  if (!f) return false;
+  f << "5";
+  f.flush();
+  return static_cast<bool>(f);
+}
+
+uint64_t current_hwm_bytes() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  }
+  return peak_rss_bytes();
+}
+
+void summarize(TestResult& r) {
+  const double n = static_cast<double>(r.samples.size());
+  r.mean = std::accumulate(r.samples.begin(), r.samples.end(), 0.0) / n;
+  double var = 0;
+  for (double s : r.samples) var += (s - r.mean) * (s - r.mean);
+  r.stddev = r.samples.size() > 1 ? std::sqrt(var / (n - 1)) : 0.0;
+}
+
+class Runner {
+ public:
+  Runner(const runtime::LoadedModel& model, ThreadPool& pool, int64_t capacity)
+      : model_(model), pool_(pool), cache_(model.model->kv_shape(), capacity), rng_(1234) {}
+
+  // n tokens evaluated in batches of at most 512 from an empty context; logits for the last.
+  Status prompt(int n) {
+    cache_.clear();
+    PLEXUS_RETURN_IF_ERROR(cache_.reserve(0, n));
+    for (int start = 0; start < n; start += 512) {
+      const int count = std::min(512, n - start);
+      batch_.clear();
+      for (int i = 0; i < count; ++i) batch_.push_back({random_token(), start + i, 0, start + i == n - 1});
+      PLEXUS_RETURN_IF_ERROR(model_.model->forward(batch_, cache_, scratch_, pool_, logits_));
+    }
+    return {};
+  }
+
+  // n single-token decode steps from an empty context.
+  Status generate(int n) {
+    cache_.clear();
+    PLEXUS_RETURN_IF_ERROR(cache_.reserve(0, n));
+    for (int i = 0; i < n; ++i) {
+      batch_.assign(1, {random_token(), i, 0, true});
+      PLEXUS_RETURN_IF_ERROR(model_.model->forward(batch_, cache_, scratch_, pool_, logits_));
+    }
+    return {};
+  }
+
+ private:
+  int32_t random_token() {
+    return static_cast<int32_t>(rng_() % static_cast<uint64_t>(model_.model->config().n_vocab));
+  }
+
+  const runtime::LoadedModel& model_;
+  ThreadPool& pool_;
+  model::KvCache cache_;
+  model::ForwardScratch scratch_;
+  std::vector<model::BatchToken> batch_;
+  std::vector<float> logits_;
+  std::mt19937_64 rng_;
+};
+
+Result<TestResult> run_test(Runner& runner, bool is_prompt, int n, int reps) {
+  TestResult r;
+  r.test = (is_prompt ? "pp" : "tg") + std::to_string(n);
+  (is_prompt ? r.n_prompt : r.n_gen) = n;
+  // Warm-up: faults the weights in and grows every buffer.
+  PLEXUS_RETURN_IF_ERROR(is_prompt ? runner.prompt(std::min(n, 32)) : runner.generate(std::min(n, 4)));
+  for (int rep = 0; rep < reps; ++rep) {
+    const auto t0 = std::chrono::steady_clock::now();
+    PLEXUS_RETURN_IF_ERROR(is_prompt ? runner.prompt(n) : runner.generate(n));
+    r.samples.push_back(n / seconds_since(t0));
+  }
+  summarize(r);
+  return r;
+}
+
+int run(const BenchArgs& args) {
+  if (args.n_prompt < 0 || args.n_gen < 0 || args.reps < 1 || args.bandwidth_mib < 1) {
+    return fail("-p and -n must be >= 0, -r and --bandwidth-mib >= 1");
+  }
+  if (args.n_prompt == 0 && args.n_gen == 0) return fail("nothing to measure: -p and -n are both 0");
+  ThreadPool pool(args.threads > 0 ? args.threads : default_threads());
+
+  const double bandwidth = measure_read_bandwidth(pool, static_cast<size_t>(args.bandwidth_mib) << 20, 5);
+  const bool rss_reset = reset_peak_rss();
+
+  auto loaded = runtime::load_model(args.model);
+  if (!loaded.ok()) return fail(loaded.status());
+  const runtime::LoadedModel& model = **loaded;
+  if (!model.model->can_generate()) return fail("'" + args.model + "' is an encoder: it cannot generate");
+  const WeightTraffic traffic = weight_traffic(*model.file);
+  const int64_t capacity = std::max(args.n_prompt, args.n_gen) + 16;
+  Runner runner(model, pool, capacity);
+
+  std::vector<TestResult> results;
+  if (args.n_prompt > 0) {
+    auto r = run_test(runner, true, args.n_prompt, args.reps);
+    if (!r.ok()) return fail(r.status());
+    results.push_back(std::move(*r));
+  }
+  if (args.n_gen > 0) {
+    auto r = run_test(runner, false, args.n_gen, args.reps);
+    if (!r.ok()) return fail(r.status());
+    results.push_back(std::move(*r));
+  }
+  const uint64_t peak = rss_reset ? current_hwm_bytes() : peak_rss_bytes();
+
+  nlohmann::json out = nlohmann::json::array();
+  for (const TestResult& r : results) {
+    nlohmann::json j;
+    j["test"] = r.test;
+    j["n_prompt"] = r.n_prompt;
+    j["n_gen"] = r.n_gen;
+    j["tokens_per_second"] = r.mean;
+    j["stddev"] = r.stddev;
+    j["samples_ts"] = r.samples;
+    j["repetitions"] = args.reps;
+    j["threads"] = pool.size();
+    j["model"] = args.model;
+    j["model_type"] = traffic.main_type;
+    j["model_size"] = model.file->file_size();
+    j["kernels"] = kernels::active_isa();
+    j["peak_rss_bytes"] = peak;
+    j["bandwidth_gbs"] = bandwidth;
+    j["weight_bytes_per_token"] = traffic.bytes_per_token;
+    // Matmul arithmetic only (2 FLOPs per weight per token); attention adds a little at 512.
+    j["gflops"] = 2.0 * static_cast<double>(traffic.matmul_params) * r.mean / 1e9;
+    if (r.n_gen > 0) {
+      const double gbs = static_cast<double>(traffic.bytes_per_token) * r.mean / 1e9;
+      j["weight_gbs"] = gbs;
+      j["bandwidth_fraction"] = bandwidth > 0 ? gbs / bandwidth : 0.0;
+    }
+    out.push_back(j);
+  }
+  if (args.json) {
+    std::printf("%s\n", out.dump(2).c_str());
+    return 0;
+  }
+  std::printf("model: %s (%s, %.2f GB weights read per token), %d threads, kernels %s\n", args.model.c_str(),
+              traffic.main_type.c_str(), static_cast<double>(traffic.bytes_per_token) / 1e9, pool.size(),
+              kernels::active_isa());
+  std::printf("memory read bandwidth: %.1f GB/s (%d threads, %d MiB buffer, best of 5)\n", bandwidth, pool.size(),
+              args.bandwidth_mib);
+  std::printf("| test   |            t/s | GFLOP/s | weights GB/s | of bandwidth |\n");
+  std::printf("|--------|---------------:|--------:|-------------:|-------------:|\n");
+  for (const auto& j : out) {
+    const bool gen = j["n_gen"].get<int>() > 0;
+    char gbs[32] = "", frac[32] = "";
+    if (gen) {
+      std::snprintf(gbs, sizeof gbs, "%.1f", j["weight_gbs"].get<double>());
+      std::snprintf(frac, sizeof frac, "%.0f%%", 100.0 * j["bandwidth_fraction"].get<double>());
+    }
+    std::printf("| %-6s | %7.2f ± %5.2f | %7.1f | %12s | %12s |\n", j["test"].get<std::string>().c_str(),
+                j["tokens_per_second"].get<double>(), j["stddev"].get<double>(), j["gflops"].get<double>(), gbs, frac);
+  }
+  std::printf("peak resident memory: %.1f MB\n", static_cast<double>(peak) / 1e6);
+  return 0;
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app) {
+  auto args = std::make_shared<BenchArgs>();
+  CLI::App* cmd = app.add_subcommand("bench", "Measure prompt processing and generation speed against memory bandwidth");
+  cmd->add_option("model", args->model, "GGUF file")->required();
+  cmd->add_option("-t,--threads", args->threads, "Threads (default: all cores)");
+  cmd->add_option("-p,--n-prompt", args->n_prompt, "Prompt tokens per pp test (0 skips it)")->capture_default_str();
+  cmd->add_option("-n,--n-gen", args->n_gen, "Generated tokens per tg test (0 skips it)")->capture_default_str();
+  cmd->add_option("-r,--repetitions", args->reps, "Repetitions of each test")->capture_default_str();
+  cmd->add_option("--bandwidth-mib", args->bandwidth_mib, "Buffer for the bandwidth measurement (MiB)")->capture_default_str();
+  cmd->add_flag("--json", args->json, "Print a JSON array, one object per test");
+  cmd->callback([args] { exit_code() = run(*args); });
+}
+
+}  // namespace plexus::cli

@@ -1,0 +1,154 @@
+// The real binary: `plexus quantize`, `plexus synth` and `plexus bench` as a user runs them
+// (exit codes, one-line errors, the bench JSON shape). Small models and tiny -p/-n keep it fast.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "test_paths.h"
+
+namespace plexus {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) {
+    if (c == '\'') q += "'\\''";
+    else q += c;
+  }
+  return q + "'";
+}
+
+fs::path temp_file(const std::string& name) {
+  return fs::temp_directory_path() / ("plexus_perf_tools_" + std::to_string(::getpid()) + "_" + name);
+}
+
+Outcome plexus(const std::string& args) {
+  const fs::path err = temp_file("stderr");
+  const std::string cmd = quote(testing::plexus_binary().string()) + " " + args + " </dev/null 2>" + quote(err.string());
+  Outcome o;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return o;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) o.out.append(buf.data(), n);
+  const int status = ::pclose(p);
+  o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::stringstream ss;
+  ss << std::ifstream(err).rdbuf();
+  o.err = ss.str();
+  fs::remove(err);
+  return o;
+}
+
+std::string synth(const std::string& name) { return quote((testing::shared_dir() / "models" / "synth" / name).string()); }
+
+bool same_bytes(const fs::path& a, const fs::path& b) {
+  std::ifstream fa(a, std::ios::binary), fb(b, std::ios::binary);
+  std::stringstream sa, sb;
+  sa << fa.rdbuf();
+  sb << fb.rdbuf();
+  return !sa.str().empty() && sa.str() == sb.str();
+}
+
+TEST(PerfTools, QuantizeReproducesTheReferenceFile) {
+  const fs::path out = temp_file("q4km.gguf");
+  Outcome o = plexus("quantize " + synth("synth-qwen2-F32.gguf") + " " + quote(out.string()) + " Q4_K_M -t 2");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_NE(o.err.find("Q6_K x3"), std::string::npos) << o.err;
+  EXPECT_TRUE(same_bytes(out, testing::shared_dir() / "models" / "synth" / "synth-qwen2-Q4_K_M.gguf"));
+  fs::remove(out);
+}
+
+TEST(PerfTools, QuantizeErrors) {
+  const fs::path out = temp_file("bad.gguf");
+  Outcome o = plexus("quantize " + synth("synth-llama-F32.gguf") + " " + quote(out.string()) + " Q9_9");
+  EXPECT_NE(o.exit_code, 0);
+  EXPECT_EQ(o.err.rfind("error: ", 0), 0u) << o.err;
+  EXPECT_NE(o.err.find("Q4_K_M"), std::string::npos) << o.err;  // lists the known types
+
+  o = plexus("quantize " + synth("synth-llama-Q4_0.gguf") + " " + quote(out.string()) + " Q8_0");
+  EXPECT_NE(o.exit_code, 0);
+  EXPECT_NE(o.err.find("tensor '"), std::string::npos) << o.err;
+  EXPECT_EQ(std::count(o.err.begin(), o.err.end(), '\n'), 1) << o.err;
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST(PerfTools, SynthWritesALoadableMixedModel) {
+  const fs::path out = temp_file("synth.gguf");
+  Outcome o = plexus("synth " + quote(out.string()) + " --shape tiny --type Q4_K_M --seed 7 -t 2");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  o = plexus("show " + quote(out.string()) + " --json");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  auto j = nlohmann::json::parse(o.out);
+  EXPECT_EQ(j["architecture"], "llama");
+  EXPECT_GT(j["tensor_types"]["Q4_K"].get<int>(), 0);
+  EXPECT_GT(j["tensor_types"]["Q6_K"].get<int>(), 0);  // output matrix and the use_more_bits layers
+
+  // The same seed gives the same file, whatever the thread count.
+  const fs::path again = temp_file("synth1.gguf");
+  o = plexus("synth " + quote(again.string()) + " --shape tiny --type Q4_K_M --seed 7 -t 1");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_TRUE(same_bytes(out, again));
+  fs::remove(again);
+
+  o = plexus("synth " + quote(again.string()) + " --shape 9z");
+  EXPECT_NE(o.exit_code, 0);
+  EXPECT_NE(o.err.find("1.1b"), std::string::npos) << o.err;
+  fs::remove(out);
+}
+
+TEST(PerfTools, BenchJsonShape) {
+  Outcome o = plexus("bench " + synth("synth-llama-Q8_0.gguf") + " -t 2 -p 16 -n 4 -r 2 --bandwidth-mib 32 --json");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  auto j = nlohmann::json::parse(o.out);
+  ASSERT_TRUE(j.is_array());
+  ASSERT_EQ(j.size(), 2u);
+  EXPECT_EQ(j[0]["test"], "pp16");
+  EXPECT_EQ(j[1]["test"], "tg4");
+  for (const auto& t : j) {
+    EXPECT_GT(t["tokens_per_second"].get<double>(), 0.0);
+    EXPECT_GE(t["stddev"].get<double>(), 0.0);
+    EXPECT_EQ(t["threads"], 2);
+    EXPECT_EQ(t["samples_ts"].size(), 2u);
+    EXPECT_GT(t["peak_rss_bytes"].get<double>(), 0.0);
+    EXPECT_GT(t["bandwidth_gbs"].get<double>(), 0.0);
+    EXPECT_GT(t["weight_bytes_per_token"].get<double>(), 0.0);
+    EXPECT_EQ(t["model_type"], "Q8_0");
+  }
+  EXPECT_GT(j[1]["bandwidth_fraction"].get<double>(), 0.0);
+  EXPECT_GT(j[0]["gflops"].get<double>(), 0.0);
+}
+
+TEST(PerfTools, BenchTextAndErrors) {
+  Outcome o = plexus("bench " + synth("synth-llama-Q4_0.gguf") + " -t 1 -p 8 -n 0 -r 1 --bandwidth-mib 16");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_NE(o.out.find("pp8"), std::string::npos) << o.out;
+  EXPECT_EQ(o.out.find("tg"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("memory read bandwidth"), std::string::npos) << o.out;
+
+  o = plexus("bench /nonexistent.gguf -p 8 -n 0 --bandwidth-mib 16");
+  EXPECT_NE(o.exit_code, 0);
+  EXPECT_EQ(o.err.rfind("error: ", 0), 0u) << o.err;
+  o = plexus("bench " + synth("synth-llama-Q4_0.gguf") + " -p 0 -n 0");
+  EXPECT_NE(o.exit_code, 0);
+}
+
+}  // namespace
+}  // namespace plexus

@@ -1,0 +1,147 @@
+// ThreadPool: every worker runs each job once, parallel_for covers its range exactly once,
+// back-to-back runs through the spin phase and runs after the workers fell asleep both complete,
+// and the pool shuts down from any state. No timing assertions: the machine may be busy.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "core/thread_pool.h"
+
+namespace plexus {
+namespace {
+
+TEST(ThreadPool, EachWorkerRunsOnceWithItsIndex) {
+  for (int n : {1, 2, 3, 7}) {
+    ThreadPool pool(n);
+    EXPECT_EQ(pool.size(), n);
+    std::vector<std::atomic<int>> calls(static_cast<size_t>(n));
+    std::atomic<int> bad_count{0};
+    pool.run([&](int index, int workers) {
+      if (workers != n || index < 0 || index >= n) {
+        ++bad_count;
+        return;
+      }
+      ++calls[static_cast<size_t>(index)];
+    });
+    EXPECT_EQ(bad_count.load(), 0);
+    for (auto& c : calls) EXPECT_EQ(c.load(), 1);
+  }
+}
+
+TEST(ThreadPool, ValuesBelowOneMeanOneThread) {
+  ThreadPool pool(0);
+  EXPECT_EQ(pool.size(), 1);
+  int calls = 0;
+  pool.run([&](int index, int workers) { calls += index == 0 && workers == 1; });
+  EXPECT_EQ(calls, 1);
+}
+
+TEST(ThreadPool, ParallelForCoversEveryItemOnceInBalancedChunks) {
+  ThreadPool pool(3);
+  for (int64_t n : {0, 1, 2, 3, 10, 1000, 1001}) {
+    std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+    std::atomic<int64_t> smallest{n}, largest{0};
+    pool.parallel_for(n, [&](int64_t b, int64_t e) {
+      ASSERT_LT(b, e);
+      for (int64_t i = b; i < e; ++i) ++hits[static_cast<size_t>(i)];
+      int64_t s = smallest.load();
+      while (e - b < s && !smallest.compare_exchange_weak(s, e - b)) {
+      }
+      int64_t l = largest.load();
+      while (e - b > l && !largest.compare_exchange_weak(l, e - b)) {
+      }
+    });
+    for (auto& h : hits) EXPECT_EQ(h.load(), 1);
+    if (n >= 3) {
+      EXPECT_LE(largest.load() - smallest.load(), 1) << n;
+    }
+  }
+}
+
+TEST(ThreadPool, ManyBackToBackRunsComplete) {
+  ThreadPool pool(4);
+  std::atomic<int64_t> total{0};
+  for (int i = 0; i < 20000; ++i) {
+    pool.parallel_for(8, [&](int64_t b, int64_t e) { total += e - b; });
+  }
+  EXPECT_EQ(total.load(), 20000 * 8);
+}
+
+TEST(ThreadPool, RunsAfterWorkersFellAsleep) {
+  ThreadPool pool(3, /*spin_us=*/1);
+  std::atomic<int> total{0};
+  for (int i = 0; i < 20; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    pool.run([&](int, int) { ++total; });
+  }
+  EXPECT_EQ(total.load(), 60);
+  EXPECT_GT(pool.sleeps(), 0u);  // the workers did go to sleep between runs
+}
+
+TEST(ThreadPool, WithoutSpinning) {
+  ThreadPool pool(2, /*spin_us=*/0);
+  EXPECT_EQ(pool.spin_us(), 0);
+  std::atomic<int> total{0};
+  for (int i = 0; i < 2000; ++i) pool.run([&](int, int) { ++total; });
+  EXPECT_EQ(total.load(), 4000);
+}
+
+TEST(ThreadPool, MoreThreadsThanTheMachineNeverSpin) {
+  ThreadPool pool(ThreadPool::hardware_threads() + 2);
+  EXPECT_EQ(pool.spin_us(), 0);
+  ThreadPool fits(1);
+  EXPECT_EQ(fits.spin_us(), ThreadPool::kDefaultSpinUs);
+}
+
+TEST(ThreadPool, ConcurrentCallersAreSerialized) {
+  ThreadPool pool(3);
+  std::atomic<int> inside{0}, overlap{0}, total{0};
+  auto caller = [&] {
+    for (int i = 0; i < 500; ++i) {
+      pool.run([&](int index, int) {
+        if (index == 0) {
+          if (inside.fetch_add(1) != 0) ++overlap;
+        }
+        ++total;
+        if (index == 0) inside.fetch_sub(1);
+      });
+    }
+  };
+  std::thread a(caller), b(caller);
+  a.join();
+  b.join();
+  EXPECT_EQ(overlap.load(), 0);
+  EXPECT_EQ(total.load(), 2 * 500 * 3);
+}
+
+TEST(ThreadPool, DestroysCleanlyInEveryState) {
+  { ThreadPool never_used(4); }
+  {
+    ThreadPool asleep(3, 1);
+    asleep.run([](int, int) {});
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  {
+    ThreadPool spinning(3);
+    spinning.run([](int, int) {});
+  }
+  SUCCEED();
+}
+
+TEST(ThreadPool, SlowWorkerIsWaitedFor) {
+  ThreadPool pool(2, 5);
+  std::atomic<bool> finished{false};
+  pool.run([&](int index, int) {
+    if (index == 1) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      finished = true;
+    }
+  });
+  EXPECT_TRUE(finished.load());  // run() returned only after worker 1 was done
+}
+
+}  // namespace
+}  // namespace plexus
