@@ -288,7 +288,8 @@ void Job::on_engine_done(Choice& c, int index, const QueuedEvent& ev) {
     c.finished = true;
     return;
   }
-  finish_choice(c, index, why == "eog" ? "stop" : "length");
+  // "grammar": the constrained output cannot continue in this vocabulary; it ends like a stop.
+  finish_choice(c, index, why == "eog" || why == "grammar" ? "stop" : "length");
 }
 
 }  // namespace

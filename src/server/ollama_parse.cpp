@@ -40,9 +40,7 @@ std::optional<ApiError> read_ollama_common(const nlohmann::json& body, const Req
   if (!r.ok()) return r.error();
   if (!model || model->empty()) return bad_field("model", "'model' is required");
   gen.model = *model;
-  if (auto f = body.find("format"); f != body.end() && !f->is_null() && !(f->is_string() && f->get<std::string>().empty())) {
-    return bad_field("format", "structured output ('format') is not supported by this server");
-  }
+  if (auto err = parse_ollama_format(body, gen)) return err;
   if (auto k = body.find("keep_alive"); k != body.end() && !k->is_null()) {
     std::string error;
     gen.keep_alive_seconds = parse_keep_alive(*k, error);
@@ -116,11 +114,17 @@ std::optional<double> parse_keep_alive(const nlohmann::json& value, std::string&
 
 std::optional<ApiError> parse_ollama_chat(const nlohmann::json& body, const RequestLimits& limits, ChatRequest& out) {
   if (auto err = read_ollama_common(body, limits, out.gen)) return err;
-  FieldReader r(body, "");
-  if (const nlohmann::json* tools = r.array("tools"); tools != nullptr && !tools->empty()) {
-    return bad_field("tools", "tool calling is not supported by this server");
+  if (auto err = parse_tools(body, limits, out)) return err;
+  if (auto t = body.find("think"); t != body.end() && !t->is_null()) {
+    // A boolean, or a level ("high", "medium", "low") for models that take one: thinking on.
+    if (t->is_boolean()) {
+      out.think = t->get<bool>();
+    } else if (t->is_string() && (*t == "high" || *t == "medium" || *t == "low")) {
+      out.think = true;
+    } else {
+      return bad_field("think", "'think' must be a boolean or one of \"high\", \"medium\", \"low\"");
+    }
   }
-  if (!r.ok()) return r.error();
   // No messages (or an empty list) only loads / unloads the model, as in Ollama.
   auto it = body.find("messages");
   if (it == body.end() || it->is_null() || (it->is_array() && it->empty())) {

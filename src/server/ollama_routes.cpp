@@ -7,6 +7,7 @@
 #include "server/json_body.h"
 #include "server/model_info.h"
 #include "server/routes.h"
+#include "server/tool_output.h"
 
 namespace plexus::server {
 namespace {
@@ -21,30 +22,57 @@ int64_t nanos(double seconds) { return static_cast<int64_t>(seconds * 1e9); }
 class OllamaObserver final : public GenerationObserver {
  public:
   OllamaObserver(std::shared_ptr<ResponseChannel> channel, bool chat, std::string model, bool stream,
-                 double load_seconds)
+                 double load_seconds, const OutputRules& rules)
       : channel_(std::move(channel)), chat_(chat), model_(std::move(model)), stream_(stream),
-        load_seconds_(load_seconds) {}
+        load_seconds_(load_seconds), output_(rules) {}
 
   void begin() {
     if (stream_) channel_->begin_stream(200, "application/x-ndjson");
   }
 
   void on_delta(const ChoiceDelta& d) override {
+    OutputDelta out;
+    if (chat_) {
+      out = output_.push(d.text);
+    } else {
+      out.content = d.text;
+    }
     if (!stream_) {
-      text_ += d.text;
+      text_ += out.content;
+      thinking_ += out.reasoning;
       return;
     }
+    if (out.content.empty() && out.reasoning.empty()) return;  // held back
     json line = head();
-    put_text(line, d.text);
+    put_text(line, out.content, out.reasoning, {});
     line["done"] = false;
     channel_->write(dump_json(line) + "\n");
   }
 
-  void on_choice_done(int, const std::string& reason) override { reason_ = reason; }
+  void on_choice_done(int, const std::string& reason) override {
+    reason_ = reason;
+    if (!chat_) return;
+    OutputDelta out = output_.finish();
+    if (!stream_) {
+      text_ += out.content;
+      thinking_ += out.reasoning;
+      calls_ = std::move(out.calls);
+      return;
+    }
+    if (out.content.empty() && out.reasoning.empty() && out.calls.empty()) return;
+    json line = head();
+    put_text(line, out.content, out.reasoning, out.calls);
+    line["done"] = false;
+    channel_->write(dump_json(line) + "\n");
+  }
 
   void on_complete(const GenerationUsage& u) override {
     json line = head();
-    put_text(line, stream_ ? "" : text_);
+    if (stream_) {
+      put_text(line, "", "", {});
+    } else {
+      put_text(line, text_, thinking_, calls_);
+    }
     line["done"] = true;
     line["done_reason"] = reason_.empty() ? "stop" : reason_;
     line["total_duration"] = nanos(u.total_seconds + load_seconds_);
@@ -66,12 +94,23 @@ class OllamaObserver final : public GenerationObserver {
 
  private:
   json head() const { return {{"model", model_}, {"created_at", rfc3339_now()}}; }
-  void put_text(json& line, const std::string& text) const {
-    if (chat_) {
-      line["message"] = {{"role", "assistant"}, {"content", text}};
-    } else {
+  // Ollama's message: content, thinking when there is some, tool_calls with arguments as objects.
+  void put_text(json& line, const std::string& text, const std::string& thinking,
+                const std::vector<chat::tool_call>& calls) const {
+    if (!chat_) {
       line["response"] = text;
+      return;
     }
+    json message = {{"role", "assistant"}, {"content", text}};
+    if (!thinking.empty()) message["thinking"] = thinking;
+    if (!calls.empty()) {
+      json list = json::array();
+      for (const auto& c : calls) {
+        list.push_back({{"function", {{"name", c.name}, {"arguments", json::parse(c.arguments, nullptr, false)}}}});
+      }
+      message["tool_calls"] = std::move(list);
+    }
+    line["message"] = std::move(message);
   }
 
   std::shared_ptr<ResponseChannel> channel_;
@@ -79,7 +118,10 @@ class OllamaObserver final : public GenerationObserver {
   std::string model_;
   bool stream_;
   double load_seconds_;
+  ChoiceOutput output_;
   std::string text_;
+  std::string thinking_;
+  std::vector<chat::tool_call> calls_;
   std::string reason_;
 };
 
@@ -109,7 +151,7 @@ void answer_load_only(const std::shared_ptr<ServerContext>& ctx, const std::shar
 
 void generate(const std::shared_ptr<ServerContext>& ctx, const std::shared_ptr<ResponseChannel>& channel,
               const std::shared_ptr<ModelLease>& lease, bool chat, const GenerationSpec& gen,
-              std::vector<int32_t> prompt) {
+              std::vector<int32_t> prompt, const OutputRules& rules = {}) {
   if (prompt.empty()) return send_error(*channel, bad_field(chat ? "messages" : "prompt", "the prompt is empty"),
                                         api_flavor::ollama);
   runtime::GenerateOptions options;
@@ -117,7 +159,8 @@ void generate(const std::shared_ptr<ServerContext>& ctx, const std::shared_ptr<R
     if (err->param == "max_tokens") err->param = "options.num_predict";
     return send_error(*channel, *err, api_flavor::ollama);
   }
-  auto observer = std::make_shared<OllamaObserver>(channel, chat, lease->id(), gen.stream, lease->waited_seconds());
+  auto observer = std::make_shared<OllamaObserver>(channel, chat, lease->id(), gen.stream, lease->waited_seconds(),
+                                                   rules);
   JobSpec spec;
   spec.prompt = std::move(prompt);
   spec.options = options;
@@ -137,9 +180,14 @@ void handle_chat(const std::shared_ptr<ServerContext>& ctx, const HttpRequest& r
   if (chat.messages.empty()) return answer_load_only(ctx, channel, chat.gen, true);
   with_model(*ctx, channel, chat.gen.model, chat.gen.keep_alive_seconds, api_flavor::ollama,
              [ctx, channel, chat](std::shared_ptr<ModelLease> lease) {
-               auto text = render_chat_prompt(lease->state(), chat.messages);
+               const LoadedState& state = lease->state();
+               PromptExtras extras;
+               if (!chat.tool_names.empty()) extras.tools = chat.tools;
+               if (chat.think && !*chat.think) extras.enable_thinking = false;
+               auto text = render_chat_prompt(state, chat.messages, extras);
                if (!text.ok()) return send_error(*channel, from_status(text.status(), "messages"), api_flavor::ollama);
-               generate(ctx, channel, lease, true, chat.gen, tokenize_prompt(lease->tokenizer(), *text));
+               OutputRules rules = output_rules(state.chat_source, *text, chat, tool_format(state));
+               generate(ctx, channel, lease, true, chat.gen, tokenize_prompt(lease->tokenizer(), *text), rules);
              });
 }
 
@@ -209,6 +257,15 @@ void handle_ps(const std::shared_ptr<ServerContext>& ctx, const std::shared_ptr<
   send_json(*channel, {{"models", std::move(models)}});
 }
 
+// Ollama clients read these to decide what to offer: tools when the template renders `tools`,
+// thinking when it knows <think>.
+json capabilities(const std::string& chat_template) {
+  json caps = json::array({"completion"});
+  if (chat_template.find("tools") != std::string::npos) caps.push_back("tools");
+  if (chat::template_uses_think(chat_template)) caps.push_back("thinking");
+  return caps;
+}
+
 void handle_show(const std::shared_ptr<ServerContext>& ctx, const HttpRequest& req,
                  const std::shared_ptr<ResponseChannel>& channel) {
   json body;
@@ -229,7 +286,7 @@ void handle_show(const std::shared_ptr<ServerContext>& ctx, const HttpRequest& r
                          {"template", s->chat_template},
                          {"details", details_json(*s)},
                          {"model_info", s->model_info},
-                         {"capabilities", json::array({"completion"})},
+                         {"capabilities", capabilities(s->chat_template)},
                          {"modified_at", rfc3339(m.modified_unix)}});
     return;
   }

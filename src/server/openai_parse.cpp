@@ -41,6 +41,51 @@ std::optional<ApiError> flatten_content(const nlohmann::json& content, const std
   return std::nullopt;
 }
 
+// An assistant message's tool_calls, OpenAI ({id, type, function: {name, arguments: string}})
+// or Ollama ({function: {name, arguments: object}}) shaped, normalized to {id?, type, function:
+// {name, arguments: object}}: HF templates serialize `arguments` with tojson and expect a mapping.
+std::optional<ApiError> parse_history_tool_calls(const nlohmann::json& calls, const std::string& path,
+                                                 nlohmann::ordered_json& out) {
+  if (!calls.is_array()) return bad_field(path, "'" + path + "' must be an array, got " + json_type_name(calls));
+  if (calls.size() > 256) return bad_field(path, "'" + path + "' has more than 256 entries");
+  out = nlohmann::ordered_json::array();
+  for (size_t j = 0; j < calls.size(); ++j) {
+    const std::string cpath = path + "[" + std::to_string(j) + "]";
+    const auto& call = calls[j];
+    if (!call.is_object()) return bad_field(cpath, "'" + cpath + "' must be an object");
+    FieldReader r(call, cpath);
+    auto id = r.string("id", 256);
+    auto type = r.string("type", 64);
+    const nlohmann::json* function = r.object("function");
+    if (!r.ok()) return r.error();
+    if (type && *type != "function") return bad_field(cpath + ".type", "'" + cpath + ".type' must be 'function'");
+    if (function == nullptr) return bad_field(cpath + ".function", "'" + cpath + ".function' is required");
+    FieldReader f(*function, cpath + ".function");
+    auto name = f.string("name", 256);
+    if (!f.ok()) return f.error();
+    if (!name) return bad_field(cpath + ".function.name", "'" + cpath + ".function.name' is required");
+    nlohmann::ordered_json arguments = nlohmann::ordered_json::object();
+    if (auto a = function->find("arguments"); a != function->end() && !a->is_null()) {
+      if (a->is_object()) {
+        arguments = *a;
+      } else if (a->is_string()) {
+        // Models are shown their own calls; a string that is not a JSON object is passed as is.
+        arguments = nlohmann::ordered_json::parse(a->get_ref<const std::string&>(), nullptr, false);
+        if (!arguments.is_object()) arguments = a->get<std::string>();
+      } else {
+        return bad_field(cpath + ".function.arguments",
+                         "'" + cpath + ".function.arguments' must be a JSON string or an object");
+      }
+    }
+    nlohmann::ordered_json entry = nlohmann::ordered_json::object();
+    if (id) entry["id"] = *id;
+    entry["type"] = "function";
+    entry["function"] = {{"name", *name}, {"arguments", std::move(arguments)}};
+    out.push_back(std::move(entry));
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<ApiError> parse_messages(const nlohmann::json& body, const RequestLimits& limits, bool allow_parts,
@@ -79,9 +124,21 @@ std::optional<ApiError> parse_messages(const nlohmann::json& body, const Request
       return bad_field(path + ".images", "images are not supported by this server");
     }
     auto name = r.string("name", 256);
+    auto tool_call_id = r.string("tool_call_id", 256);
+    auto tool_name = r.string("tool_name", 256);  // Ollama's name of the tool that answered
     if (!r.ok()) return r.error();
     nlohmann::ordered_json msg = {{"role", *role}, {"content", content}};
     if (name) msg["name"] = *name;
+    if (tool_call_id) msg["tool_call_id"] = *tool_call_id;
+    if (tool_name) msg["tool_name"] = *tool_name;
+    if (auto calls = m.find("tool_calls"); calls != m.end() && !calls->is_null()) {
+      if (*role != "assistant") {
+        return bad_field(path + ".tool_calls", "'" + path + ".tool_calls' is only allowed on assistant messages");
+      }
+      nlohmann::ordered_json normalized;
+      if (auto err = parse_history_tool_calls(*calls, path + ".tool_calls", normalized)) return err;
+      msg["tool_calls"] = std::move(normalized);
+    }
     out.push_back(std::move(msg));
   }
   return std::nullopt;
@@ -92,6 +149,7 @@ void read_common_sampling(FieldReader& r, GenerationSpec& gen) {
   gen.top_p = r.number("top_p", 0.0, 1.0);
   gen.top_k = r.integer("top_k", 0, 1 << 20);
   gen.min_p = r.number("min_p", 0.0, 1.0);
+  gen.typical_p = r.number("typical_p", 1e-6, 1.0);
   gen.presence_penalty = r.number("presence_penalty", -2.0, 2.0);
   gen.frequency_penalty = r.number("frequency_penalty", -2.0, 2.0);
   if (auto seed = r.integer("seed", std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max())) {
@@ -141,18 +199,15 @@ std::optional<ApiError> parse_openai_chat(const nlohmann::json& body, const Requ
     if (!out.gen.logprobs && *top > 0) r.fail("top_logprobs", "'top_logprobs' requires 'logprobs' to be true");
     out.gen.top_logprobs = static_cast<int32_t>(*top);
   }
-  if (const nlohmann::json* tools = r.array("tools"); tools != nullptr && !tools->empty()) {
-    r.fail("tools", "tool calling is not supported by this server");
-  }
-  if (const nlohmann::json* fmt = r.object("response_format")) {
-    FieldReader f(*fmt, "response_format");
-    auto type = f.string("type", 64);
-    if (!f.ok()) return f.error();
-    if (type && *type != "text") {
-      r.fail("response_format.type", "response_format type '" + *type + "' is not supported (only 'text')");
-    }
-  }
+  r.boolean("parallel_tool_calls");  // accepted; a constrained call is always a single call
+  const nlohmann::json* bias = r.object("logit_bias");
   if (!r.ok()) return r.error();
+  if (bias != nullptr) {
+    if (auto err = parse_logit_bias(*bias, "logit_bias", limits, out.gen)) return err;
+  }
+  if (auto err = parse_tools(body, limits, out)) return err;
+  if (auto err = parse_tool_choice(body, out)) return err;
+  if (auto err = parse_response_format(body, out.gen)) return err;
   return parse_messages(body, limits, /*allow_parts=*/true, out.messages);
 }
 
@@ -172,7 +227,12 @@ std::optional<ApiError> parse_openai_completion(const nlohmann::json& body, cons
   if (auto suffix = r.string("suffix", 1 << 20); suffix && !suffix->empty()) {
     r.fail("suffix", "'suffix' is not supported");
   }
+  const nlohmann::json* bias = r.object("logit_bias");
   if (!r.ok()) return r.error();
+  if (bias != nullptr) {
+    if (auto err = parse_logit_bias(*bias, "logit_bias", limits, out.gen)) return err;
+  }
+  if (auto err = parse_response_format(body, out.gen)) return err;
   auto p = body.find("prompt");
   if (p == body.end() || p->is_null()) return bad_field("prompt", "'prompt' is required");
   if (p->is_string()) {

@@ -9,6 +9,7 @@
 #include "server/generation.h"
 #include "server/json_body.h"
 #include "server/route_util.h"
+#include "server/tool_output.h"
 
 namespace plexus::server {
 namespace {
@@ -63,7 +64,7 @@ struct CompletionLogprobs {
 class OpenAiObserver final : public GenerationObserver {
  public:
   OpenAiObserver(std::shared_ptr<ResponseChannel> channel, openai_kind kind, std::string model, int n, bool stream,
-                 bool include_usage, bool logprobs, std::string echo)
+                 bool include_usage, bool logprobs, std::string echo, const OutputRules& rules)
       : channel_(std::move(channel)),
         kind_(kind),
         id_(random_id(kind == openai_kind::chat ? "chatcmpl-" : "cmpl-")),
@@ -76,8 +77,13 @@ class OpenAiObserver final : public GenerationObserver {
         text_(static_cast<size_t>(n), echo_),
         finish_(static_cast<size_t>(n)),
         chat_logprobs_(static_cast<size_t>(n), json::array()),
-        completion_logprobs_(static_cast<size_t>(n)) {
+        completion_logprobs_(static_cast<size_t>(n)),
+        reasoning_(static_cast<size_t>(n)),
+        calls_(static_cast<size_t>(n)),
+        show_reasoning_(rules.split_reasoning) {
     for (auto& c : completion_logprobs_) c.offset = echo_.size();
+    outputs_.reserve(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) outputs_.emplace_back(rules);
   }
 
   // Called once the job is submitted: starts the SSE stream (role chunks for chat, echo).
@@ -96,8 +102,15 @@ class OpenAiObserver final : public GenerationObserver {
 
   void on_delta(const ChoiceDelta& d) override {
     const size_t i = static_cast<size_t>(d.index);
+    OutputDelta out;
+    if (kind_ == openai_kind::chat) {
+      out = outputs_[i].push(d.text);
+    } else {
+      out.content = d.text;
+    }
     if (!stream_) {
-      text_[i] += d.text;
+      text_[i] += out.content;
+      reasoning_[i] += out.reasoning;
       if (kind_ == openai_kind::chat) {
         for (auto& e : chat_logprob_entries(d.logprobs)) chat_logprobs_[i].push_back(std::move(e));
       } else {
@@ -118,14 +131,34 @@ class OpenAiObserver final : public GenerationObserver {
       }
     }
     if (kind_ == openai_kind::chat) {
-      send_chunk(choice_chunk(d.index, json{{"content", d.text}}, lp, nullptr));
+      if (out.content.empty() && out.reasoning.empty() && d.logprobs.empty()) return;  // held back
+      send_chunk(choice_chunk(d.index, chat_delta(out), lp, nullptr));
     } else {
-      send_chunk(choice_chunk(d.index, d.text, lp, nullptr));
+      send_chunk(choice_chunk(d.index, out.content, lp, nullptr));
     }
   }
 
-  void on_choice_done(int index, const std::string& reason) override {
-    finish_[static_cast<size_t>(index)] = reason;
+  void on_choice_done(int index, const std::string& engine_reason) override {
+    const size_t i = static_cast<size_t>(index);
+    std::string reason = engine_reason;
+    if (kind_ == openai_kind::chat) {
+      OutputDelta out = outputs_[i].finish();
+      if (!out.calls.empty()) reason = "tool_calls";
+      if (stream_) {
+        if (!out.content.empty() || !out.reasoning.empty()) send_chunk(choice_chunk(index, chat_delta(out), nullptr, nullptr));
+        // Each call whole in one delta (id, name and all arguments), as OpenAI's first chunk of a call.
+        for (size_t k = 0; k < out.calls.size(); ++k) {
+          json call = tool_call_json(out.calls[k]);
+          call["index"] = k;
+          send_chunk(choice_chunk(index, json{{"tool_calls", json::array({std::move(call)})}}, nullptr, nullptr));
+        }
+      } else {
+        text_[i] += out.content;
+        reasoning_[i] += out.reasoning;
+        calls_[i] = std::move(out.calls);
+      }
+    }
+    finish_[i] = reason;
     if (!stream_) return;
     if (kind_ == openai_kind::chat) {
       send_chunk(choice_chunk(index, json::object(), nullptr, reason));
@@ -155,7 +188,15 @@ class OpenAiObserver final : public GenerationObserver {
     for (size_t i = 0; i < text_.size(); ++i) {
       json c = {{"index", i}, {"finish_reason", finish_[i].empty() ? json(nullptr) : json(finish_[i])}};
       if (kind_ == openai_kind::chat) {
-        c["message"] = {{"role", "assistant"}, {"content", text_[i]}};
+        json message = {{"role", "assistant"}};
+        message["content"] = text_[i].empty() && !calls_[i].empty() ? json(nullptr) : json(text_[i]);
+        if (show_reasoning_ && !reasoning_[i].empty()) message["reasoning_content"] = reasoning_[i];
+        if (!calls_[i].empty()) {
+          json calls = json::array();
+          for (const auto& call : calls_[i]) calls.push_back(tool_call_json(call));
+          message["tool_calls"] = std::move(calls);
+        }
+        c["message"] = std::move(message);
         c["logprobs"] = logprobs_ ? json{{"content", chat_logprobs_[i]}} : json(nullptr);
       } else {
         c["text"] = text_[i];
@@ -178,6 +219,17 @@ class OpenAiObserver final : public GenerationObserver {
   }
 
  private:
+  static json tool_call_json(const chat::tool_call& call) {
+    return {{"id", call.id}, {"type", "function"}, {"function", {{"name", call.name}, {"arguments", call.arguments}}}};
+  }
+
+  static json chat_delta(const OutputDelta& out) {
+    json delta = json::object();
+    if (!out.reasoning.empty()) delta["reasoning_content"] = out.reasoning;
+    if (!out.content.empty() || out.reasoning.empty()) delta["content"] = out.content;
+    return delta;
+  }
+
   json envelope() const {
     return {{"id", id_},
             {"object", kind_ == openai_kind::chat ? "chat.completion.chunk" : "text_completion"},
@@ -210,12 +262,16 @@ class OpenAiObserver final : public GenerationObserver {
   std::vector<std::string> finish_;
   std::vector<json> chat_logprobs_;
   std::vector<CompletionLogprobs> completion_logprobs_;
+  std::vector<std::string> reasoning_;
+  std::vector<std::vector<chat::tool_call>> calls_;
+  bool show_reasoning_;
+  std::vector<ChoiceOutput> outputs_;  // chat only
 };
 
 // Everything after the prompt is known: options, submission, the observer.
 void generate(const std::shared_ptr<ServerContext>& ctx, const std::shared_ptr<ResponseChannel>& channel,
               const std::shared_ptr<ModelLease>& lease, openai_kind kind, const GenerationSpec& gen,
-              std::vector<int32_t> prompt, const std::string& echo) {
+              std::vector<int32_t> prompt, const std::string& echo, const OutputRules& rules = {}) {
   if (prompt.empty()) {
     send_error(*channel, bad_field(kind == openai_kind::chat ? "messages" : "prompt", "the prompt is empty"),
                api_flavor::openai);
@@ -227,7 +283,7 @@ void generate(const std::shared_ptr<ServerContext>& ctx, const std::shared_ptr<R
     return;
   }
   auto observer = std::make_shared<OpenAiObserver>(channel, kind, lease->id(), gen.n, gen.stream, gen.include_usage,
-                                                   gen.logprobs, echo);
+                                                   gen.logprobs, echo, rules);
   JobSpec spec;
   spec.prompt = std::move(prompt);
   spec.options = options;
@@ -249,10 +305,22 @@ void handle_chat(const std::shared_ptr<ServerContext>& ctx, const HttpRequest& r
   if (auto err = parse_openai_chat(body, ctx->limits, chat)) return send_error(*channel, *err, api_flavor::openai);
   with_model(*ctx, channel, chat.gen.model, std::nullopt, api_flavor::openai,
              [ctx, channel, chat](std::shared_ptr<ModelLease> lease) {
-               auto text = render_chat_prompt(lease->state(), chat.messages);
+               const LoadedState& state = lease->state();
+               const chat::tool_call_format format = tool_format(state);
+               const bool use_tools = !chat.tool_names.empty() && chat.tool_choice != ToolChoice::none;
+               PromptExtras extras;
+               if (use_tools) extras.tools = chat.tools;
+               auto text = render_chat_prompt(state, chat.messages, extras);
                if (!text.ok()) return send_error(*channel, from_status(text.status(), "messages"), api_flavor::openai);
-               generate(ctx, channel, lease, openai_kind::chat, chat.gen, tokenize_prompt(lease->tokenizer(), *text),
-                        "");
+               GenerationSpec gen = chat.gen;
+               if (chat.tool_choice == ToolChoice::required || chat.tool_choice == ToolChoice::named) {
+                 auto g = tool_call_grammar(format, chat.tools,
+                                            chat.tool_choice == ToolChoice::named ? chat.tool_choice_name : "");
+                 if (!g.ok()) return send_error(*channel, from_status(g.status(), "tools"), api_flavor::openai);
+                 gen.grammar = std::move(g).value();
+               }
+               generate(ctx, channel, lease, openai_kind::chat, gen, tokenize_prompt(lease->tokenizer(), *text), "",
+                        output_rules(state.chat_source, *text, chat, format));
              });
 }
 

@@ -5,12 +5,15 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "sampling/grammar/grammar.h"
 #include "server/api_errors.h"
 
 namespace plexus::server {
@@ -24,6 +27,8 @@ struct RequestLimits {
   size_t max_messages = 4096;
   size_t max_model_name_bytes = 256;
   int64_t max_tokens_cap = 1 << 24;   // absolute ceiling before the per-model context check
+  size_t max_tools = 128;             // entries of `tools`
+  size_t max_logit_bias = 1024;       // entries of `logit_bias`
 };
 
 // Sampling and stopping, shared by every API. Unset optionals take the server's defaults.
@@ -36,10 +41,13 @@ struct GenerationSpec {
   std::optional<double> min_p;         // [0, 1]
   std::optional<double> repeat_penalty;  // (0, 10]
   std::optional<int64_t> repeat_last_n;  // [0, 1<<20]
-  // Validated ([-2, 2]) and accepted for compatibility; the sampler has no presence/frequency
-  // penalty, so they have no effect (documented in docs/API.md).
-  std::optional<double> presence_penalty;
-  std::optional<double> frequency_penalty;
+  std::optional<double> typical_p;          // (0, 1], 1 = off
+  std::optional<double> presence_penalty;   // [-2, 2]
+  std::optional<double> frequency_penalty;  // [-2, 2]
+  // (token id, bias in [-100, 100]); ids are checked against the vocabulary by the route.
+  std::vector<std::pair<int32_t, float>> logit_bias;
+  // Structured output (response_format / Ollama `format`), compiled; null = unconstrained.
+  std::shared_ptr<const sampling::grammar::Grammar> grammar;
   std::optional<uint64_t> seed;
   std::vector<std::string> stop;       // empty strings removed
   int32_t n = 1;
@@ -52,11 +60,22 @@ struct GenerationSpec {
   std::optional<double> keep_alive_seconds;  // Ollama: < 0 forever, 0 unload after the request
 };
 
+enum class ToolChoice { none, auto_choice, required, named };
+
 struct ChatRequest {
   GenerationSpec gen;
-  // [{role, content}] with content flattened to a string; roles: system, user, assistant, tool
-  // ("developer" becomes "system").
+  // [{role, content, name?, tool_calls?, tool_call_id?}] with content flattened to a string;
+  // roles: system, user, assistant, tool ("developer" becomes "system"). An assistant's
+  // tool_calls carry `function.arguments` as a JSON object (what HF templates expect).
   nlohmann::ordered_json messages = nlohmann::ordered_json::array();
+  // [{type: "function", function: {name, description?, parameters}}], validated (each
+  // parameters schema compiles); null when the request has none.
+  nlohmann::ordered_json tools = nullptr;
+  std::vector<std::string> tool_names;
+  ToolChoice tool_choice = ToolChoice::auto_choice;
+  std::string tool_choice_name;  // ToolChoice::named
+  // Ollama `think`: nullopt = the template's default; false passes enable_thinking=false.
+  std::optional<bool> think;
 };
 
 struct CompletionRequest {

@@ -88,6 +88,18 @@ std::optional<ApiError> make_generate_options(const ServerContext& ctx, const Ge
   if (gen.min_p) out.sampling.min_p = static_cast<float>(*gen.min_p);
   if (gen.repeat_penalty) out.sampling.repeat_penalty = static_cast<float>(*gen.repeat_penalty);
   if (gen.repeat_last_n) out.sampling.repeat_last_n = static_cast<int32_t>(*gen.repeat_last_n);
+  if (gen.typical_p) out.sampling.typical_p = static_cast<float>(*gen.typical_p);
+  if (gen.presence_penalty) out.sampling.presence_penalty = static_cast<float>(*gen.presence_penalty);
+  if (gen.frequency_penalty) out.sampling.frequency_penalty = static_cast<float>(*gen.frequency_penalty);
+  const int32_t n_vocab = lease.tokenizer().n_vocab();
+  for (const auto& [id, bias] : gen.logit_bias) {
+    if (id < 0 || id >= n_vocab) {
+      return bad_field("logit_bias", "'logit_bias' names token " + std::to_string(id) + " but the vocabulary has " +
+                                         std::to_string(n_vocab) + " tokens");
+    }
+  }
+  out.sampling.logit_bias = gen.logit_bias;
+  out.grammar = gen.grammar;
   if (gen.seed) {
     out.sampling.seed = *gen.seed;
   } else {

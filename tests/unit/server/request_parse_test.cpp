@@ -95,8 +95,16 @@ TEST(OpenAiChat, EachOutOfRangeFieldIsNamed) {
       {{{"model", 7}}, "model"},
       {{{"model", std::string(300, 'm')}}, "model"},
       {{{"user", json::object()}}, "user"},
-      {{{"tools", {{{"type", "function"}}}}}, "tools"},
-      {{{"response_format", {{"type", "json_object"}}}}, "response_format.type"},
+      {{{"tools", {{{"type", "function"}}}}}, "tools[0].function"},
+      {{{"tools", {{{"type", "function"}, {"function", {{"name", "bad name"}}}}}}}, "tools[0].function.name"},
+      {{{"response_format", {{"type", "xml"}}}}, "response_format.type"},
+      {{{"response_format", {{"type", "json_schema"}}}}, "response_format.json_schema"},
+      {{{"response_format", {{"type", "json_schema"}, {"json_schema", {{"schema", {{"type", "wat"}}}}}}}},
+       "response_format.json_schema.schema"},
+      {{{"tool_choice", "required"}}, "tool_choice"},
+      {{{"logit_bias", {{"abc", 1}}}}, "logit_bias"},
+      {{{"logit_bias", {{"5", 101}}}}, "logit_bias"},
+      {{{"typical_p", 0}}, "typical_p"},
   };
   for (const auto& [extra, param] : cases) {
     auto err = chat(chat_body(extra));
@@ -212,8 +220,9 @@ TEST(OllamaChat, ErrorsNameTheField) {
             "options.temperature");
   EXPECT_EQ(parse_ollama_chat({{"model", "m"}, {"messages", msgs}, {"options", 3}}, RequestLimits{}, r)->param,
             "options");
-  EXPECT_EQ(parse_ollama_chat({{"model", "m"}, {"messages", msgs}, {"format", "json"}}, RequestLimits{}, r)->param,
+  EXPECT_EQ(parse_ollama_chat({{"model", "m"}, {"messages", msgs}, {"format", "xml"}}, RequestLimits{}, r)->param,
             "format");
+  EXPECT_EQ(parse_ollama_chat({{"model", "m"}, {"messages", msgs}, {"think", 3}}, RequestLimits{}, r)->param, "think");
   EXPECT_EQ(parse_ollama_chat({{"model", "m"}, {"messages", msgs}, {"keep_alive", "soon"}}, RequestLimits{}, r)->param,
             "keep_alive");
   EXPECT_EQ(parse_ollama_chat({{"model", "m"}, {"messages", {{{"role", "user"}, {"content", {"x"}}}}}},

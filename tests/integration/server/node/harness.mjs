@@ -48,3 +48,71 @@ export async function runChecks(checks, cleanup) {
   console.log(`${checks.length - failed}/${checks.length} checks passed`);
   process.exit(failed === 0 ? 0 : 1);
 }
+
+// Validates `value` against the JSON Schema subset the tests use (type, properties, required,
+// additionalProperties: false, enum, maxLength, minimum/maximum, items); throws naming the path.
+export function validateSchema(schema, value, path = '$') {
+  const fail = (why) => { throw new Error(`${path}: ${why} (got ${JSON.stringify(value)})`); };
+  if (schema.enum && !schema.enum.some((e) => JSON.stringify(e) === JSON.stringify(value))) fail('not in enum');
+  switch (schema.type) {
+    case 'object': {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('not an object');
+      for (const key of schema.required ?? []) if (!(key in value)) fail(`missing ${key}`);
+      for (const [key, v] of Object.entries(value)) {
+        const sub = schema.properties?.[key];
+        if (sub) validateSchema(sub, v, `${path}.${key}`);
+        else if (schema.additionalProperties === false) fail(`unexpected property ${key}`);
+      }
+      break;
+    }
+    case 'array':
+      if (!Array.isArray(value)) fail('not an array');
+      if (schema.items) value.forEach((v, i) => validateSchema(schema.items, v, `${path}[${i}]`));
+      break;
+    case 'string':
+      if (typeof value !== 'string') fail('not a string');
+      if (schema.maxLength !== undefined && [...value].length > schema.maxLength) fail('too long');
+      break;
+    case 'integer':
+      if (!Number.isInteger(value)) fail('not an integer');
+      if (schema.minimum !== undefined && value < schema.minimum) fail('below minimum');
+      if (schema.maximum !== undefined && value > schema.maximum) fail('above maximum');
+      break;
+    case 'boolean':
+      if (typeof value !== 'boolean') fail('not a boolean');
+      break;
+    default:
+      break;
+  }
+}
+
+// A tool and a response schema whose every value is bounded, so that even a tiny random-ish
+// model under the grammar finishes the JSON within a few hundred tokens.
+export const weatherTool = {
+  type: 'function',
+  function: {
+    name: 'get_weather',
+    description: 'Weather in a city',
+    parameters: {
+      type: 'object',
+      properties: {
+        city: { type: 'string', maxLength: 8 },
+        days: { type: 'integer', minimum: 1, maximum: 14 },
+        unit: { type: 'string', enum: ['celsius', 'fahrenheit'] },
+      },
+      required: ['city', 'days', 'unit'],
+      additionalProperties: false,
+    },
+  },
+};
+
+export const personSchema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string', maxLength: 10 },
+    age: { type: 'integer', minimum: 0, maximum: 120 },
+    happy: { type: 'boolean' },
+  },
+  required: ['name', 'age', 'happy'],
+  additionalProperties: false,
+};

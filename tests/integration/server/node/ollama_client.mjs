@@ -1,9 +1,10 @@
 // The official `ollama` npm client against plexus serve: list, show, ps, version, chat and
-// generate (whole and streamed), options, and the ResponseError for an unknown model.
+// generate (whole and streamed), options, structured output (format schema and "json"), tools,
+// and the ResponseError for an unknown model.
 // Usage: node ollama_client.mjs PLEXUS_BINARY MODELS_DIR
 import assert from 'node:assert/strict';
 import { Ollama } from 'ollama';
-import { startServer, runChecks } from './harness.mjs';
+import { startServer, runChecks, validateSchema, weatherTool, personSchema } from './harness.mjs';
 
 const [plexus, modelsDir] = process.argv.slice(2);
 const server = await startServer(plexus, [`${modelsDir}/stories260K.gguf`]);
@@ -52,6 +53,35 @@ await runChecks([
       model: 'stories260K', prompt: 'Once upon a time', raw: true, options: { ...options, stop: [' little'] },
     });
     assert.equal(s.response, r.response.slice(0, cut));
+  }],
+  ['chat with a format schema: content parses and validates', async () => {
+    const r = await ollama.chat({
+      model: 'stories260K', messages: [{ role: 'user', content: 'Describe a person' }], format: personSchema,
+      options: { temperature: 0, num_predict: 200 },
+    });
+    assert.equal(r.done_reason, 'stop');
+    validateSchema(personSchema, JSON.parse(r.message.content));
+  }],
+  ['generate with format json, streamed', async () => {
+    let text = '';
+    let last = null;
+    for await (const part of await ollama.generate({
+      model: 'stories260K', prompt: 'Once upon a time', format: 'json', stream: true,
+      options: { temperature: 0, num_predict: 300 },
+    })) {
+      text += part.response;
+      last = part;
+    }
+    assert.equal(text.trimStart()[0], '{');
+    if (last.done_reason === 'stop') assert.equal(typeof JSON.parse(text), 'object');
+  }],
+  ['chat with tools answers (calls, if any, carry object arguments)', async () => {
+    const r = await ollama.chat({
+      model: 'stories260K', messages: [{ role: 'user', content: 'Weather in Paris?' }], tools: [weatherTool],
+      think: false, options: { temperature: 0, num_predict: 16 },
+    });
+    assert.equal(r.done, true);
+    for (const call of r.message.tool_calls ?? []) assert.equal(typeof call.function.arguments, 'object');
   }],
   ['unknown model is a ResponseError 404', async () => {
     await assert.rejects(

@@ -1,9 +1,10 @@
 // The official `openai` npm client against plexus serve: models, chat (whole and streamed,
-// with usage), completions, n, logprobs, stop, and the typed errors the client raises.
+// with usage), completions, n, logprobs, stop, tool calls (whole and streamed, results in the
+// history), response_format json_schema / json_object, and the typed errors the client raises.
 // Usage: node openai_client.mjs PLEXUS_BINARY MODELS_DIR
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { startServer, runChecks } from './harness.mjs';
+import { startServer, runChecks, validateSchema, weatherTool, personSchema } from './harness.mjs';
 
 const [plexus, modelsDir] = process.argv.slice(2);
 const server = await startServer(plexus, [`${modelsDir}/stories260K.gguf`, '--api-key', 'sk-plexus-test']);
@@ -64,6 +65,92 @@ await runChecks([
     assert.ok(lp.length > 0);
     assert.equal(lp[0].top_logprobs.length, 3);
     assert.ok(lp[0].logprob <= 0);
+  }],
+  ['tool_choice required: a parsed call whose arguments validate', async () => {
+    const r = await client.chat.completions.create({
+      ...greedy, max_tokens: 200, messages: [{ role: 'user', content: 'Weather in Paris?' }],
+      tools: [weatherTool], tool_choice: 'required',
+    });
+    const choice = r.choices[0];
+    assert.equal(choice.finish_reason, 'tool_calls');
+    assert.equal(choice.message.tool_calls.length, 1);
+    const call = choice.message.tool_calls[0];
+    assert.equal(call.type, 'function');
+    assert.match(call.id, /^call_[A-Za-z0-9]+$/);
+    assert.equal(call.function.name, 'get_weather');
+    validateSchema(weatherTool.function.parameters, JSON.parse(call.function.arguments));
+  }],
+  ['named tool_choice and a streamed call equal the whole one', async () => {
+    const request = {
+      ...greedy, max_tokens: 200, messages: [{ role: 'user', content: 'Weather in Oslo?' }],
+      tools: [weatherTool, { type: 'function', function: { name: 'noop' } }],
+      tool_choice: { type: 'function', function: { name: 'get_weather' } },
+    };
+    const whole = await client.chat.completions.create(request);
+    const stream = await client.chat.completions.create({ ...request, stream: true });
+    const calls = [];
+    let finish = null;
+    for await (const chunk of stream) {
+      for (const c of chunk.choices) {
+        for (const d of c.delta?.tool_calls ?? []) {
+          calls[d.index] ??= { id: '', name: '', arguments: '' };
+          if (d.id) calls[d.index].id = d.id;
+          if (d.function?.name) calls[d.index].name += d.function.name;
+          if (d.function?.arguments) calls[d.index].arguments += d.function.arguments;
+        }
+        if (c.finish_reason) finish = c.finish_reason;
+      }
+    }
+    assert.equal(finish, 'tool_calls');
+    assert.equal(calls.length, 1);
+    assert.equal(calls[0].name, 'get_weather');
+    assert.match(calls[0].id, /^call_/);
+    const args = JSON.parse(calls[0].arguments);
+    validateSchema(weatherTool.function.parameters, args);
+    assert.deepEqual(args, JSON.parse(whole.choices[0].message.tool_calls[0].function.arguments));
+  }],
+  ['a tool result in the history is rendered and answered', async () => {
+    const r = await client.chat.completions.create({
+      ...greedy, max_tokens: 8, tools: [weatherTool], tool_choice: 'none',
+      messages: [
+        { role: 'user', content: 'Weather in Paris?' },
+        { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function',
+          function: { name: 'get_weather', arguments: '{"city":"Paris","days":1,"unit":"celsius"}' } }] },
+        { role: 'tool', tool_call_id: 'call_1', content: 'sunny, 21' },
+      ],
+    });
+    assert.equal(r.choices[0].message.role, 'assistant');
+    assert.equal(r.choices[0].message.tool_calls, undefined);
+  }],
+  ['response_format json_schema: content parses and validates', async () => {
+    const r = await client.chat.completions.create({
+      ...greedy, max_tokens: 200, messages: [{ role: 'user', content: 'Describe a person' }],
+      response_format: { type: 'json_schema', json_schema: { name: 'person', strict: true, schema: personSchema } },
+    });
+    assert.equal(r.choices[0].finish_reason, 'stop');
+    validateSchema(personSchema, JSON.parse(r.choices[0].message.content));
+  }],
+  ['response_format json_object: content is a JSON object', async () => {
+    const r = await client.chat.completions.create({
+      ...greedy, max_tokens: 300, temperature: 1, seed: 3, messages,
+      response_format: { type: 'json_object' }, logit_bias: { '1': -100 }, presence_penalty: 0.5,
+      frequency_penalty: 0.2,
+    });
+    if (r.choices[0].finish_reason === 'stop') {
+      const v = JSON.parse(r.choices[0].message.content);
+      assert.equal(typeof v, 'object');
+    } else {
+      assert.equal(r.choices[0].message.content[0], '{');  // cut by max_tokens inside the object
+    }
+  }],
+  ['a bad schema is a 400 naming response_format.json_schema.schema', async () => {
+    await assert.rejects(
+      client.chat.completions.create({
+        ...greedy, messages,
+        response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'wat' } } },
+      }),
+      (e) => e instanceof OpenAI.BadRequestError && e.param === 'response_format.json_schema.schema',
+    );
   }],
   ['400 is BadRequestError naming the field', async () => {
     await assert.rejects(
