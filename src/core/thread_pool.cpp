@@ -1,9 +1,17 @@
 #include "core/thread_pool.h"
 
+#include <algorithm>
 #include <chrono>
+#include <climits>
+#include <cstdint>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+#endif
+#if defined(__linux__)
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #endif
 
 namespace plexus {
@@ -14,6 +22,26 @@ inline void cpu_relax() {
   _mm_pause();
 #elif defined(__aarch64__)
   asm volatile("yield");
+#endif
+}
+
+// Sleeping and waking go straight to the futex on Linux: libstdc++'s atomic wait first calls
+// sched_yield a dozen times, and on a loaded machine each yield can hand the core to another
+// process for a whole time slice (milliseconds per dispatch, measured).
+void sleep_while_equal(const std::atomic<uint32_t>& value, uint32_t old) {
+#if defined(__linux__)
+  static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t));
+  syscall(SYS_futex, reinterpret_cast<const uint32_t*>(&value), FUTEX_WAIT_PRIVATE, old, nullptr, nullptr, 0);
+#else
+  value.wait(old);
+#endif
+}
+
+void wake_all(std::atomic<uint32_t>& value) {
+#if defined(__linux__)
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&value), FUTEX_WAKE_PRIVATE, INT32_MAX, nullptr, nullptr, 0);
+#else
+  value.notify_all();
 #endif
 }
 
@@ -34,23 +62,34 @@ ThreadPool::ThreadPool(int n_threads, int spin_us) : n_threads_(n_threads < 1 ? 
 ThreadPool::~ThreadPool() {
   stopping_.store(true);
   generation_.fetch_add(1);
-  generation_.notify_all();
+  wake_all(generation_);
   for (auto& t : workers_) t.join();
 }
 
 void ThreadPool::await_change(const std::atomic<uint32_t>& value, uint32_t old, std::atomic<int>& sleepers) {
   if (value.load(std::memory_order_acquire) != old) return;
   if (spin_us_ > 0) {
+    // Adaptive bound, per waiting thread: a spin that sees the change doubles the budget (up to
+    // spin_us_), one that times out halves it. On a machine with free cores the next op arrives
+    // within a microsecond and the budget stays full; on an oversubscribed one the other party is
+    // often descheduled, spinning only burns the time slice the scheduler would give it, and the
+    // budget decays to a token 64 pauses, after which a success can grow it again.
+    thread_local int budget_us = -1;
+    if (budget_us < 0 || budget_us > spin_us_) budget_us = spin_us_;
     // The clock is read every 64 pauses (a pause is ~10-140 cycles): the bound holds to within
     // a few microseconds without a clock call per iteration.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(spin_us_);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(budget_us);
     for (;;) {
       for (int i = 0; i < 64; ++i) {
-        if (value.load(std::memory_order_acquire) != old) return;
+        if (value.load(std::memory_order_acquire) != old) {
+          budget_us = std::min(spin_us_, budget_us * 2 + 1);
+          return;
+        }
         cpu_relax();
       }
       if (std::chrono::steady_clock::now() >= deadline) break;
     }
+    budget_us /= 2;
   }
   // Dekker pattern with the notifier: we publish ourselves in `sleepers` (seq_cst) and then
   // re-check the value inside wait(); the notifier stores the value (seq_cst) and then reads
@@ -58,7 +97,7 @@ void ThreadPool::await_change(const std::atomic<uint32_t>& value, uint32_t old, 
   sleepers.fetch_add(1);
   while (value.load() == old) {
     sleeps_.fetch_add(1, std::memory_order_relaxed);
-    value.wait(old);
+    sleep_while_equal(value, old);
   }
   sleepers.fetch_sub(1);
 }
@@ -74,7 +113,7 @@ void ThreadPool::worker_loop(int index) {
     (*job_)(index, n_threads_);
     if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       done_epoch_.fetch_add(1);
-      if (caller_sleepers_.load() > 0) done_epoch_.notify_all();
+      if (caller_sleepers_.load() > 0) wake_all(done_epoch_);
     }
   }
 }
@@ -89,7 +128,7 @@ void ThreadPool::run(const std::function<void(int, int)>& job) {
   job_ = &job;
   pending_.store(static_cast<uint32_t>(n_threads_ - 1), std::memory_order_relaxed);
   generation_.fetch_add(1);  // seq_cst: publishes job_ and pending_, then read the sleepers
-  if (worker_sleepers_.load() > 0) generation_.notify_all();
+  if (worker_sleepers_.load() > 0) wake_all(generation_);
   job(0, n_threads_);
   await_change(done_epoch_, epoch, caller_sleepers_);
   job_ = nullptr;
