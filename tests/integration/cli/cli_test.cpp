@@ -12,55 +12,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli_runner.h"
 #include "test_paths.h"
 
 namespace plexus {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Outcome {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) {
-    if (c == '\'') q += "'\\''";
-    else q += c;
-  }
-  return q + "'";
-}
-
-// Runs `plexus ARGS` through the shell, capturing stdout and stderr separately.
-Outcome plexus(const std::string& args, const std::string& stdin_text = "") {
-  const fs::path dir = fs::temp_directory_path();
-  const std::string tag = std::to_string(::getpid()) + "_" + std::to_string(std::rand());
-  const fs::path in = dir / ("plexus_in_" + tag), err = dir / ("plexus_err_" + tag);
-  std::ofstream(in) << stdin_text;
-  const std::string cmd = quote(testing::plexus_binary().string()) + " " + args + " <" + quote(in.string()) + " 2>" +
-                          quote(err.string());
-  Outcome o;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return o;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) o.out.append(buf.data(), n);
-  const int status = ::pclose(p);
-  o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::stringstream ss;
-  ss << std::ifstream(err).rdbuf();
-  o.err = ss.str();
-  fs::remove(in);
-  fs::remove(err);
-  return o;
-}
-
-std::string model(const std::string& name) { return quote((testing::shared_dir() / "models" / name).string()); }
-
-size_t lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
+using cli_testing::lines;
+using cli_testing::model;
+using cli_testing::Outcome;
+using cli_testing::plexus;
+using cli_testing::quote;
 
 TEST(Cli, RunStreamsGreedyStoryMatchingTheGolden) {
   // The golden's greedy continuation of "Once upon a time" (first 32 ids) as text.
