@@ -115,7 +115,7 @@ TEST(PerfTools, SynthWritesALoadableMixedModel) {
 }
 
 TEST(PerfTools, BenchJsonShape) {
-  Outcome o = plexus("bench " + synth("synth-llama-Q8_0.gguf") + " -t 2 -p 16 -n 4 -r 2 --bandwidth-mib 32 --json");
+  Outcome o = plexus("bench " + synth("synth-llama-Q8_0.gguf") + " -t 2 -p 16 -n 4 -r 2 --bandwidth-mib 32 --bandwidth-seconds 0.05 --json");
   ASSERT_EQ(o.exit_code, 0) << o.err;
   auto j = nlohmann::json::parse(o.out);
   ASSERT_TRUE(j.is_array());
@@ -137,7 +137,7 @@ TEST(PerfTools, BenchJsonShape) {
 }
 
 TEST(PerfTools, BenchTextAndErrors) {
-  Outcome o = plexus("bench " + synth("synth-llama-Q4_0.gguf") + " -t 1 -p 8 -n 0 -r 1 --bandwidth-mib 16");
+  Outcome o = plexus("bench " + synth("synth-llama-Q4_0.gguf") + " -t 1 -p 8 -n 0 -r 1 --bandwidth-mib 16 --bandwidth-seconds 0.05");
   ASSERT_EQ(o.exit_code, 0) << o.err;
   EXPECT_NE(o.out.find("pp8"), std::string::npos) << o.out;
   EXPECT_EQ(o.out.find("tg"), std::string::npos) << o.out;
