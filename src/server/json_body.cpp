@@ -71,6 +71,15 @@ std::optional<ApiError> parse_json_object(std::string_view body, nlohmann::json&
   return std::nullopt;
 }
 
+nlohmann::ordered_json ordered_body_for(std::string_view body, const nlohmann::json& parsed,
+                                        std::initializer_list<const char*> keys) {
+  bool wanted = false;
+  for (const char* key : keys) wanted = wanted || parsed.contains(key);
+  if (!wanted) return nullptr;
+  nlohmann::ordered_json ordered = nlohmann::ordered_json::parse(body.begin(), body.end(), nullptr, false);
+  return ordered.is_object() ? ordered : nlohmann::ordered_json(nullptr);
+}
+
 const char* json_type_name(const nlohmann::json& value) {
   switch (value.type()) {
     case nlohmann::json::value_t::null: return "null";

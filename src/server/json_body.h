@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +22,12 @@ inline constexpr int kMaxJsonDepth = 64;
 // `max_depth` (checked by a linear scan before nlohmann sees the bytes, so its recursion stays
 // bounded), the text is not JSON, a string holds invalid UTF-8, or the top level is not an object.
 std::optional<ApiError> parse_json_object(std::string_view body, nlohmann::json& out, int max_depth = kMaxJsonDepth);
+
+// For a body parse_json_object accepted: the same body with its key order kept, when its top level
+// has one of `keys` (fields holding schemas or tools); otherwise (or on any failure) null, so that
+// other requests do not pay for a second parse.
+nlohmann::ordered_json ordered_body_for(std::string_view body, const nlohmann::json& parsed,
+                                        std::initializer_list<const char*> keys);
 
 // Largest nesting depth of `text` read as JSON (strings and escapes skipped); stops counting
 // once `limit` is passed and returns limit + 1.

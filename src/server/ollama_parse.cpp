@@ -33,14 +33,14 @@ std::optional<ApiError> read_options(const nlohmann::json& body, const RequestLi
 
 // model (required), stream (default true), format (unsupported unless empty), keep_alive.
 std::optional<ApiError> read_ollama_common(const nlohmann::json& body, const RequestLimits& limits,
-                                           GenerationSpec& gen) {
+                                           GenerationSpec& gen, const nlohmann::ordered_json* ordered) {
   FieldReader r(body, "");
   auto model = r.string("model", limits.max_model_name_bytes);
   gen.stream = r.boolean("stream").value_or(true);
   if (!r.ok()) return r.error();
   if (!model || model->empty()) return bad_field("model", "'model' is required");
   gen.model = *model;
-  if (auto err = parse_ollama_format(body, gen)) return err;
+  if (auto err = parse_ollama_format(body, gen, ordered)) return err;
   if (auto k = body.find("keep_alive"); k != body.end() && !k->is_null()) {
     std::string error;
     gen.keep_alive_seconds = parse_keep_alive(*k, error);
@@ -112,9 +112,10 @@ std::optional<double> parse_keep_alive(const nlohmann::json& value, std::string&
   return negative ? -total : total;
 }
 
-std::optional<ApiError> parse_ollama_chat(const nlohmann::json& body, const RequestLimits& limits, ChatRequest& out) {
-  if (auto err = read_ollama_common(body, limits, out.gen)) return err;
-  if (auto err = parse_tools(body, limits, out)) return err;
+std::optional<ApiError> parse_ollama_chat(const nlohmann::json& body, const RequestLimits& limits, ChatRequest& out,
+                                          const nlohmann::ordered_json* ordered) {
+  if (auto err = read_ollama_common(body, limits, out.gen, ordered)) return err;
+  if (auto err = parse_tools(body, limits, out, ordered)) return err;
   if (auto t = body.find("think"); t != body.end() && !t->is_null()) {
     // A boolean, or a level ("high", "medium", "low") for models that take one: thinking on.
     if (t->is_boolean()) {
@@ -135,8 +136,8 @@ std::optional<ApiError> parse_ollama_chat(const nlohmann::json& body, const Requ
 }
 
 std::optional<ApiError> parse_ollama_generate(const nlohmann::json& body, const RequestLimits& limits,
-                                              CompletionRequest& out) {
-  if (auto err = read_ollama_common(body, limits, out.gen)) return err;
+                                              CompletionRequest& out, const nlohmann::ordered_json* ordered) {
+  if (auto err = read_ollama_common(body, limits, out.gen, ordered)) return err;
   FieldReader r(body, "");
   out.prompt = r.string("prompt", std::numeric_limits<size_t>::max()).value_or("");
   out.system = r.string("system", std::numeric_limits<size_t>::max()).value_or("");

@@ -176,7 +176,10 @@ void handle_chat(const std::shared_ptr<ServerContext>& ctx, const HttpRequest& r
   json body;
   ChatRequest chat;
   if (auto err = parse_json_object(req.body, body)) return send_error(*channel, *err, api_flavor::ollama);
-  if (auto err = parse_ollama_chat(body, ctx->limits, chat)) return send_error(*channel, *err, api_flavor::ollama);
+  const nlohmann::ordered_json ordered = ordered_body_for(req.body, body, {"tools", "format"});
+  if (auto err = parse_ollama_chat(body, ctx->limits, chat, ordered.is_object() ? &ordered : nullptr)) {
+    return send_error(*channel, *err, api_flavor::ollama);
+  }
   if (chat.messages.empty()) return answer_load_only(ctx, channel, chat.gen, true);
   with_model(*ctx, channel, chat.gen.model, chat.gen.keep_alive_seconds, api_flavor::ollama,
              [ctx, channel, chat](std::shared_ptr<ModelLease> lease) {
@@ -196,7 +199,10 @@ void handle_generate(const std::shared_ptr<ServerContext>& ctx, const HttpReques
   json body;
   CompletionRequest gen;
   if (auto err = parse_json_object(req.body, body)) return send_error(*channel, *err, api_flavor::ollama);
-  if (auto err = parse_ollama_generate(body, ctx->limits, gen)) return send_error(*channel, *err, api_flavor::ollama);
+  const nlohmann::ordered_json ordered = ordered_body_for(req.body, body, {"format"});
+  if (auto err = parse_ollama_generate(body, ctx->limits, gen, ordered.is_object() ? &ordered : nullptr)) {
+    return send_error(*channel, *err, api_flavor::ollama);
+  }
   if (gen.prompt.empty()) return answer_load_only(ctx, channel, gen.gen, false);
   with_model(*ctx, channel, gen.gen.model, gen.gen.keep_alive_seconds, api_flavor::ollama,
              [ctx, channel, gen](std::shared_ptr<ModelLease> lease) {

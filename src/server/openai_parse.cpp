@@ -187,7 +187,8 @@ void read_openai_common(FieldReader& r, const RequestLimits& limits, GenerationS
 
 }  // namespace
 
-std::optional<ApiError> parse_openai_chat(const nlohmann::json& body, const RequestLimits& limits, ChatRequest& out) {
+std::optional<ApiError> parse_openai_chat(const nlohmann::json& body, const RequestLimits& limits, ChatRequest& out,
+                                          const nlohmann::ordered_json* ordered) {
   FieldReader r(body, "");
   read_openai_common(r, limits, out.gen);
   // max_completion_tokens is the newer name; either is accepted, the newer one wins.
@@ -205,14 +206,14 @@ std::optional<ApiError> parse_openai_chat(const nlohmann::json& body, const Requ
   if (bias != nullptr) {
     if (auto err = parse_logit_bias(*bias, "logit_bias", limits, out.gen)) return err;
   }
-  if (auto err = parse_tools(body, limits, out)) return err;
+  if (auto err = parse_tools(body, limits, out, ordered)) return err;
   if (auto err = parse_tool_choice(body, out)) return err;
-  if (auto err = parse_response_format(body, out.gen)) return err;
+  if (auto err = parse_response_format(body, out.gen, ordered)) return err;
   return parse_messages(body, limits, /*allow_parts=*/true, out.messages);
 }
 
 std::optional<ApiError> parse_openai_completion(const nlohmann::json& body, const RequestLimits& limits,
-                                                CompletionRequest& out) {
+                                                CompletionRequest& out, const nlohmann::ordered_json* ordered) {
   FieldReader r(body, "");
   read_openai_common(r, limits, out.gen);
   out.gen.max_tokens = r.integer("max_tokens", 1, limits.max_tokens_cap);
@@ -232,7 +233,7 @@ std::optional<ApiError> parse_openai_completion(const nlohmann::json& body, cons
   if (bias != nullptr) {
     if (auto err = parse_logit_bias(*bias, "logit_bias", limits, out.gen)) return err;
   }
-  if (auto err = parse_response_format(body, out.gen)) return err;
+  if (auto err = parse_response_format(body, out.gen, ordered)) return err;
   auto p = body.find("prompt");
   if (p == body.end() || p->is_null()) return bad_field("prompt", "'prompt' is required");
   if (p->is_string()) {

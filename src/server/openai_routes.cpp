@@ -302,7 +302,10 @@ void handle_chat(const std::shared_ptr<ServerContext>& ctx, const HttpRequest& r
   json body;
   ChatRequest chat;
   if (auto err = parse_json_object(req.body, body)) return send_error(*channel, *err, api_flavor::openai);
-  if (auto err = parse_openai_chat(body, ctx->limits, chat)) return send_error(*channel, *err, api_flavor::openai);
+  const nlohmann::ordered_json ordered = ordered_body_for(req.body, body, {"tools", "response_format"});
+  if (auto err = parse_openai_chat(body, ctx->limits, chat, ordered.is_object() ? &ordered : nullptr)) {
+    return send_error(*channel, *err, api_flavor::openai);
+  }
   with_model(*ctx, channel, chat.gen.model, std::nullopt, api_flavor::openai,
              [ctx, channel, chat](std::shared_ptr<ModelLease> lease) {
                const LoadedState& state = lease->state();
@@ -329,7 +332,8 @@ void handle_completion(const std::shared_ptr<ServerContext>& ctx, const HttpRequ
   json body;
   CompletionRequest completion;
   if (auto err = parse_json_object(req.body, body)) return send_error(*channel, *err, api_flavor::openai);
-  if (auto err = parse_openai_completion(body, ctx->limits, completion)) {
+  const nlohmann::ordered_json ordered = ordered_body_for(req.body, body, {"response_format"});
+  if (auto err = parse_openai_completion(body, ctx->limits, completion, ordered.is_object() ? &ordered : nullptr)) {
     return send_error(*channel, *err, api_flavor::openai);
   }
   with_model(*ctx, channel, completion.gen.model, std::nullopt, api_flavor::openai,

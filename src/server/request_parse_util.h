@@ -23,13 +23,17 @@ void read_stop(FieldReader& r, const RequestLimits& limits, std::string_view key
 // Structured-output fields (structured_parse.cpp). Each returns nullopt on success.
 // body["tools"] (OpenAI and Ollama shape) -> out.tools / out.tool_names; every parameters schema
 // is compiled once so that a bad one is a 400 naming tools[i].function.parameters.
-std::optional<ApiError> parse_tools(const nlohmann::json& body, const RequestLimits& limits, ChatRequest& out);
+// `ordered` (may be null): the body with key order kept, the source of schemas and tools.
+std::optional<ApiError> parse_tools(const nlohmann::json& body, const RequestLimits& limits, ChatRequest& out,
+                                    const nlohmann::ordered_json* ordered);
 // body["tool_choice"]: "none" | "auto" | "required" | {"type":"function","function":{"name"}}.
 std::optional<ApiError> parse_tool_choice(const nlohmann::json& body, ChatRequest& out);
 // body["response_format"]: {type: text | json_object | json_schema, json_schema: {name, schema, strict}}.
-std::optional<ApiError> parse_response_format(const nlohmann::json& body, GenerationSpec& gen);
+std::optional<ApiError> parse_response_format(const nlohmann::json& body, GenerationSpec& gen,
+                                              const nlohmann::ordered_json* ordered);
 // Ollama body["format"]: "" | "json" | a JSON schema object.
-std::optional<ApiError> parse_ollama_format(const nlohmann::json& body, GenerationSpec& gen);
+std::optional<ApiError> parse_ollama_format(const nlohmann::json& body, GenerationSpec& gen,
+                                            const nlohmann::ordered_json* ordered);
 // body[key]: {"<token id>": bias in [-100, 100], ...}; `param` names it in errors.
 std::optional<ApiError> parse_logit_bias(const nlohmann::json& object, const std::string& param,
                                          const RequestLimits& limits, GenerationSpec& gen);

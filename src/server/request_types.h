@@ -99,18 +99,22 @@ struct DetokenizeRequest {
   std::vector<int32_t> tokens;
 };
 
-// OpenAI. Each returns nullopt on success.
-std::optional<ApiError> parse_openai_chat(const nlohmann::json& body, const RequestLimits& limits, ChatRequest& out);
+// OpenAI. Each returns nullopt on success. `ordered`: the same body parsed with its key order
+// kept (optional); JSON schemas and tools are then taken from it, so that generated objects list
+// their properties in the order the client wrote them.
+std::optional<ApiError> parse_openai_chat(const nlohmann::json& body, const RequestLimits& limits, ChatRequest& out,
+                                          const nlohmann::ordered_json* ordered = nullptr);
 std::optional<ApiError> parse_openai_completion(const nlohmann::json& body, const RequestLimits& limits,
-                                                CompletionRequest& out);
+                                                CompletionRequest& out, const nlohmann::ordered_json* ordered = nullptr);
 std::optional<ApiError> parse_tokenize(const nlohmann::json& body, const RequestLimits& limits, TokenizeRequest& out);
 std::optional<ApiError> parse_detokenize(const nlohmann::json& body, const RequestLimits& limits,
                                          DetokenizeRequest& out);
 
 // Ollama: /api/chat and /api/generate (`stream` defaults to true).
-std::optional<ApiError> parse_ollama_chat(const nlohmann::json& body, const RequestLimits& limits, ChatRequest& out);
+std::optional<ApiError> parse_ollama_chat(const nlohmann::json& body, const RequestLimits& limits, ChatRequest& out,
+                                          const nlohmann::ordered_json* ordered = nullptr);
 std::optional<ApiError> parse_ollama_generate(const nlohmann::json& body, const RequestLimits& limits,
-                                              CompletionRequest& out);
+                                              CompletionRequest& out, const nlohmann::ordered_json* ordered = nullptr);
 // Ollama keep_alive: a number of seconds or a Go-style duration ("5m", "1h30m", "10s", "-1").
 // Negative = keep forever. nullopt with `error` set when malformed.
 std::optional<double> parse_keep_alive(const nlohmann::json& value, std::string& error);

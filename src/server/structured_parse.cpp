@@ -2,6 +2,7 @@
 // format, logit_bias. Schemas are compiled here (no model needed) so that a bad one is a 400
 // naming the field, with the compiler's message.
 #include <cmath>
+#include <initializer_list>
 #include <cstdlib>
 #include <limits>
 #include <set>
@@ -29,8 +30,21 @@ bool valid_tool_name(const std::string& name) {
   return true;
 }
 
-std::optional<ApiError> parse_one_tool(const nlohmann::json& tool, const std::string& path,
-                                       nlohmann::ordered_json& out, std::string& name_out) {
+// The ordered twin of body.k1.k2... (null when absent or of another shape: with duplicate keys the
+// two parses may disagree, so nothing is assumed).
+const nlohmann::ordered_json* ordered_path(const nlohmann::ordered_json* j, std::initializer_list<const char*> keys) {
+  for (const char* key : keys) {
+    if (j == nullptr || !j->is_object()) return nullptr;
+    auto it = j->find(key);
+    if (it == j->end()) return nullptr;
+    j = &*it;
+  }
+  return j;
+}
+
+// `ordered_tool`: the same tool with its key order kept (null: use `tool`).
+std::optional<ApiError> parse_one_tool(const nlohmann::json& tool, const nlohmann::ordered_json* ordered_tool,
+                                       const std::string& path, nlohmann::ordered_json& out, std::string& name_out) {
   if (!tool.is_object()) return bad_field(path, "'" + path + "' must be an object, got " + json_type_name(tool));
   FieldReader r(tool, path);
   auto type = r.string("type", 64);
@@ -51,9 +65,11 @@ std::optional<ApiError> parse_one_tool(const nlohmann::json& tool, const std::st
   if (!valid_tool_name(*name)) {
     return bad_field(fpath + ".name", "'" + fpath + ".name' must be 1-64 characters of a-z, A-Z, 0-9, _, - or .");
   }
-  nlohmann::ordered_json params = parameters != nullptr
-                                      ? nlohmann::ordered_json(*parameters)
-                                      : nlohmann::ordered_json{{"type", "object"}, {"properties", nlohmann::ordered_json::object()}};
+  nlohmann::ordered_json params = nlohmann::ordered_json{{"type", "object"}, {"properties", nlohmann::ordered_json::object()}};
+  if (parameters != nullptr) {
+    const nlohmann::ordered_json* p = ordered_path(ordered_tool, {"function", "parameters"});
+    params = p != nullptr && p->is_object() ? *p : nlohmann::ordered_json(*parameters);
+  }
   std::shared_ptr<const grammar::Grammar> compiled;
   if (auto err = compile_schema(params.dump(), fpath + ".parameters", compiled)) return err;
   nlohmann::ordered_json fn = {{"name", *name}};
@@ -76,7 +92,8 @@ std::optional<ApiError> compile_schema(const std::string& schema_text, const std
   return std::nullopt;
 }
 
-std::optional<ApiError> parse_tools(const nlohmann::json& body, const RequestLimits& limits, ChatRequest& out) {
+std::optional<ApiError> parse_tools(const nlohmann::json& body, const RequestLimits& limits, ChatRequest& out,
+                                    const nlohmann::ordered_json* ordered) {
   FieldReader r(body, "");
   const nlohmann::json* tools = r.array("tools");
   if (!r.ok()) return r.error();
@@ -85,13 +102,20 @@ std::optional<ApiError> parse_tools(const nlohmann::json& body, const RequestLim
     return bad_field("tools", "'tools' has " + std::to_string(tools->size()) + " entries, more than the limit of " +
                                   std::to_string(limits.max_tools));
   }
+  const nlohmann::ordered_json* ordered_tools = ordered_path(ordered, {"tools"});
+  if (ordered_tools != nullptr && (!ordered_tools->is_array() || ordered_tools->size() != tools->size())) {
+    ordered_tools = nullptr;
+  }
   out.tools = nlohmann::ordered_json::array();
   std::set<std::string> seen;
   for (size_t i = 0; i < tools->size(); ++i) {
     const std::string path = "tools[" + std::to_string(i) + "]";
     nlohmann::ordered_json tool;
     std::string name;
-    if (auto err = parse_one_tool((*tools)[i], path, tool, name)) return err;
+    if (auto err = parse_one_tool((*tools)[i], ordered_tools != nullptr ? &(*ordered_tools)[i] : nullptr, path, tool,
+                                  name)) {
+      return err;
+    }
     if (!seen.insert(name).second) {
       return bad_field(path + ".function.name", "tool name '" + name + "' appears more than once in 'tools'");
     }
@@ -151,7 +175,8 @@ std::optional<ApiError> parse_tool_choice(const nlohmann::json& body, ChatReques
   return std::nullopt;
 }
 
-std::optional<ApiError> parse_response_format(const nlohmann::json& body, GenerationSpec& gen) {
+std::optional<ApiError> parse_response_format(const nlohmann::json& body, GenerationSpec& gen,
+                                              const nlohmann::ordered_json* ordered) {
   FieldReader top(body, "");
   const nlohmann::json* fmt = top.object("response_format");
   if (!top.ok()) return top.error();
@@ -187,10 +212,13 @@ std::optional<ApiError> parse_response_format(const nlohmann::json& body, Genera
     return bad_field("response_format.json_schema.schema",
                      std::string("'response_format.json_schema.schema' must be an object, got ") + json_type_name(*schema));
   }
-  return compile_schema(schema->dump(), "response_format.json_schema.schema", gen.grammar);
+  const nlohmann::ordered_json* s_o = ordered_path(ordered, {"response_format", "json_schema", "schema"});
+  const std::string text = s_o != nullptr && s_o->type() == schema->type() ? s_o->dump() : schema->dump();
+  return compile_schema(text, "response_format.json_schema.schema", gen.grammar);
 }
 
-std::optional<ApiError> parse_ollama_format(const nlohmann::json& body, GenerationSpec& gen) {
+std::optional<ApiError> parse_ollama_format(const nlohmann::json& body, GenerationSpec& gen,
+                                            const nlohmann::ordered_json* ordered) {
   auto f = body.find("format");
   if (f == body.end() || f->is_null()) return std::nullopt;
   if (f->is_string()) {
@@ -205,7 +233,8 @@ std::optional<ApiError> parse_ollama_format(const nlohmann::json& body, Generati
   if (!f->is_object()) {
     return bad_field("format", std::string("'format' must be \"json\" or a JSON schema object, got ") + json_type_name(*f));
   }
-  return compile_schema(f->dump(), "format", gen.grammar);
+  const nlohmann::ordered_json* f_o = ordered_path(ordered, {"format"});
+  return compile_schema(f_o != nullptr && f_o->is_object() ? f_o->dump() : f->dump(), "format", gen.grammar);
 }
 
 std::optional<ApiError> parse_logit_bias(const nlohmann::json& object, const std::string& param,

@@ -53,8 +53,12 @@ Result<std::shared_ptr<const grammar::Grammar>> tool_call_grammar(chat::tool_cal
 OutputRules output_rules(const std::string& template_source, const std::string& prompt, const ChatRequest& chat,
                          chat::tool_call_format format) {
   OutputRules rules;
-  rules.starts_in_think = chat::prompt_opens_think(prompt);
-  rules.split_reasoning = rules.starts_in_think || chat::template_uses_think(template_source);
+  const bool constrained = chat.gen.grammar != nullptr || chat.tool_choice == ToolChoice::required ||
+                           chat.tool_choice == ToolChoice::named;
+  rules.split_reasoning = chat::prompt_opens_think(prompt) || chat::template_uses_think(template_source);
+  // A grammar makes the output start with the constrained text, never with reasoning, even when
+  // the prompt left a <think> open; it cannot produce "</think>", so all of it is content.
+  rules.starts_in_think = chat::prompt_opens_think(prompt) && !constrained;
   rules.parse_tools = !chat.tool_names.empty() && chat.tool_choice != ToolChoice::none;
   rules.format = format;
   if (chat.tool_choice == ToolChoice::named) {

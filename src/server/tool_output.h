@@ -58,7 +58,8 @@ class ChoiceOutput {
   std::optional<chat::tool_call_stream> tools_;
 };
 
-// Output rules for a rendered chat prompt.
+// Output rules for a rendered chat prompt. A constrained request (a response grammar, or
+// tool_choice required / named) never starts inside a think block.
 OutputRules output_rules(const std::string& template_source, const std::string& prompt, const ChatRequest& chat,
                          chat::tool_call_format format);
 

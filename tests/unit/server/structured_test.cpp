@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sampling/grammar/grammar_matcher.h"
+#include "server/json_body.h"
 #include "server/request_types.h"
 #include "server/tool_output.h"
 
@@ -93,6 +94,30 @@ TEST(Structured, ResponseFormatCompiles) {
   CompletionRequest g;
   ASSERT_FALSE(parse_ollama_generate({{"model", "m"}, {"prompt", "p"}, {"format", {{"type", "object"}}}}, RequestLimits{}, g));
   EXPECT_NE(g.gen.grammar, nullptr);
+}
+
+TEST(Structured, SchemasKeepTheClientsKeyOrder) {
+  const std::string text = R"({"messages": [{"role": "user", "content": "x"}],
+    "response_format": {"type": "json_schema", "json_schema": {"name": "n", "schema": {"type": "object",
+      "properties": {"zeta": {"type": "boolean"}, "alpha": {"type": "boolean"}}, "required": ["zeta", "alpha"]}}},
+    "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object",
+      "properties": {"zeta": {"type": "integer"}, "alpha": {"type": "integer"}}}}}]})";
+  nlohmann::json body;
+  ASSERT_FALSE(parse_json_object(text, body));
+  const nlohmann::ordered_json ordered = ordered_body_for(text, body, {"tools", "response_format"});
+  ASSERT_TRUE(ordered.is_object());
+  ChatRequest r;
+  ASSERT_FALSE(parse_openai_chat(body, RequestLimits{}, r, &ordered));
+  EXPECT_EQ(r.tools[0]["function"]["parameters"]["properties"].begin().key(), "zeta");
+  std::vector<std::string> bytes;
+  for (int b = 0; b < 256; ++b) bytes.push_back(std::string(1, static_cast<char>(b)));
+  auto vocab = grammar::GrammarVocab::build(bytes, {});
+  ASSERT_TRUE(vocab.ok());
+  auto m = grammar::GrammarMatcher::create(r.gen.grammar, *vocab);
+  ASSERT_TRUE(m.ok());
+  EXPECT_TRUE((*m)->accept_bytes("{\"zeta\": true, \"alpha\": false}").ok());
+  EXPECT_TRUE((*m)->is_complete());
+  EXPECT_EQ(ordered_body_for("{\"a\": 1}", nlohmann::json{{"a", 1}}, {"tools"}), nullptr);  // not needed: no parse
 }
 
 TEST(Structured, LogitBiasAndPenalties) {
@@ -216,6 +241,12 @@ TEST(Structured, ChoiceOutputSplitsReasoningThenCalls) {
   all = run(opened, "hmm</think>answer", 2);
   EXPECT_EQ(all.reasoning, "hmm");
   EXPECT_EQ(all.content, "answer");
+  // Under a grammar the output is the constrained text even when the prompt opened <think>.
+  chat.tool_choice = ToolChoice::required;
+  ChoiceOutput forced(output_rules("", "<|Assistant|><think>\n", chat, chat::tool_call_format::hermes));
+  all = run(forced, "<tool_call>{\"name\": \"get_weather\", \"arguments\": {}}</tool_call>", 5);
+  EXPECT_EQ(all.reasoning, "");
+  ASSERT_EQ(all.calls.size(), 1u);
 }
 
 }  // namespace
