@@ -2,11 +2,13 @@
 // for thread creation. The caller of run() takes part as worker 0.
 //
 // Dispatch latency: after finishing a job, workers spin (with a pause instruction) for a bounded
-// time watching for the next one before they sleep on a futex (std::atomic wait), and the caller
-// spins the same way waiting for stragglers. Back-to-back ops, as in a forward pass, therefore
-// cost about a microsecond to hand out instead of a futex wake-up per worker; an idle pool costs
-// nothing (every thread asleep after the spin bound). When the pool has more threads than the
-// machine has hardware threads, nobody spins (a spinning thread would steal a core from a worker).
+// time watching for the next one before they sleep on a futex, and the caller spins the same way
+// waiting for stragglers. Back-to-back ops, as in a forward pass, therefore cost about a
+// microsecond to hand out instead of a futex wake-up per worker; an idle pool costs nothing
+// (every thread asleep after the spin bound). The bound adapts per thread: spins that time out
+// (the other side was descheduled on a busy machine) halve it, spins that succeed restore it.
+// When the pool has more threads than the machine has hardware threads, nobody spins (a spinning
+// thread would steal a core from a worker).
 //
 // Thread-safe: run() may be called from one thread at a time (the engine thread that owns the
 // pool); concurrent run() calls are serialized by a mutex.
