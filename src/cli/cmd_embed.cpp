@@ -2,9 +2,8 @@
 // as the model file says or --pooling asks, L2-normalized unless --no-normalize).
 #include <iostream>
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"

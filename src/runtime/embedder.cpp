@@ -62,8 +62,8 @@ struct Job {
   model::pooling_type pooling = model::pooling_type::mean;
   EmbedCallback done;
   EmbedResult result;
-  size_t next_input = 0;   // first input not yet packed into a forward pass
-  size_t remaining = 0;    // inputs not yet pooled
+  size_t next_input = 0;  // first input not yet packed into a forward pass
+  size_t remaining = 0;   // inputs not yet pooled
   bool failed = false;
 };
 
@@ -121,7 +121,8 @@ std::vector<std::pair<std::shared_ptr<Job>, size_t>> Embedder::Core::take_pack_l
 
 void Embedder::Core::evaluate(const std::vector<std::pair<std::shared_ptr<Job>, size_t>>& pack) {
   const model::Model& m = *model->model;
-  if (!pool) pool = std::make_unique<ThreadPool>(options.threads > 0 ? options.threads : ThreadPool::hardware_threads());
+  if (!pool)
+    pool = std::make_unique<ThreadPool>(options.threads > 0 ? options.threads : ThreadPool::hardware_threads());
   if (!cache) cache = std::make_unique<model::KvCache>(m.kv_shape(), cache_tokens(), kBlockSize);
   cache->clear();
 
@@ -141,10 +142,17 @@ void Embedder::Core::evaluate(const std::vector<std::pair<std::shared_ptr<Job>, 
     for (int64_t p = 0; p < len; ++p) {
       bool want = false;
       switch (job.pooling) {
-        case model::pooling_type::mean: want = true; break;
-        case model::pooling_type::cls: want = p == 0; break;
-        case model::pooling_type::last: want = p == len - 1; break;
-        case model::pooling_type::none: break;
+        case model::pooling_type::mean:
+          want = true;
+          break;
+        case model::pooling_type::cls:
+          want = p == 0;
+          break;
+        case model::pooling_type::last:
+          want = p == len - 1;
+          break;
+        case model::pooling_type::none:
+          break;
       }
       batch.push_back({ids[static_cast<size_t>(p)], static_cast<int32_t>(p), seq, want});
     }
@@ -296,8 +304,8 @@ Status Embedder::submit(EmbedRequest request, EmbedCallback done) {
     if (c.stopping) return Status(error_code::cancelled, "the embedder is shutting down");
     const int64_t n = static_cast<int64_t>(job->request.inputs.size());
     if (c.queued_inputs + n > c.options.max_queue) {
-      return Status(error_code::resource_exhausted, "the embedding queue is full (" +
-                                                        std::to_string(c.queued_inputs) + " inputs waiting)");
+      return Status(error_code::resource_exhausted,
+                    "the embedding queue is full (" + std::to_string(c.queued_inputs) + " inputs waiting)");
     }
     c.queued_inputs += n;
     c.waiting.push_back(std::move(job));
@@ -309,7 +317,8 @@ Status Embedder::submit(EmbedRequest request, EmbedCallback done) {
 Result<EmbedResult> Embedder::embed(EmbedRequest request) {
   auto promise = std::make_shared<std::promise<Result<EmbedResult>>>();
   auto future = promise->get_future();
-  PLEXUS_RETURN_IF_ERROR(submit(std::move(request), [promise](Result<EmbedResult> r) { promise->set_value(std::move(r)); }));
+  PLEXUS_RETURN_IF_ERROR(
+      submit(std::move(request), [promise](Result<EmbedResult> r) { promise->set_value(std::move(r)); }));
   return future.get();
 }
 

@@ -23,20 +23,22 @@
 namespace plexus::runtime {
 
 struct EmbedderOptions {
-  int threads = 0;          // compute threads (0: all cores)
-  int64_t n_ctx = 0;        // longest input in tokens (0: default_context; never past an encoder's position table)
-  int64_t n_batch = 2048;   // tokens per forward pass; a longer single input still runs, alone
-  int32_t max_queue = 1024; // waiting inputs (over all requests) beyond which submit() refuses
+  int threads = 0;    // compute threads (0: all cores)
+  int64_t n_ctx = 0;  // longest input in tokens (0: default_context; never past an encoder's position table)
+  // Tokens per forward pass; a longer single input still runs, alone. Kept small enough that a
+  // pass's activations stay in cache (larger passes measured slower, see docs/EMBEDDINGS.md).
+  int64_t n_batch = 512;
+  int32_t max_queue = 4096;     // waiting inputs (over all requests) beyond which submit() refuses
   int32_t max_sequences = 256;  // inputs per forward pass
   // Used when the model file names no pooling (plexus serve --pooling); none: the file's.
   model::pooling_type pooling = model::pooling_type::none;
 };
 
 struct EmbedRequest {
-  std::vector<std::vector<int32_t>> inputs;     // token ids per input (special tokens already added)
-  std::optional<model::pooling_type> pooling;   // per-request override; nullopt: default_pooling()
-  bool normalize = true;                        // L2-normalize each vector
-  bool truncate = false;                        // cut inputs past n_ctx() instead of refusing them
+  std::vector<std::vector<int32_t>> inputs;    // token ids per input (special tokens already added)
+  std::optional<model::pooling_type> pooling;  // per-request override; nullopt: default_pooling()
+  bool normalize = true;                       // L2-normalize each vector
+  bool truncate = false;                       // cut inputs past n_ctx() instead of refusing them
 };
 
 struct EmbedResult {
@@ -47,7 +49,7 @@ struct EmbedResult {
 using EmbedCallback = std::function<void(Result<EmbedResult>)>;
 
 struct EmbedderMetrics {
-  int64_t queued_inputs = 0;   // waiting for a forward pass
+  int64_t queued_inputs = 0;  // waiting for a forward pass
   int64_t inputs_done = 0;
   int64_t tokens_done = 0;
   int64_t forward_passes = 0;

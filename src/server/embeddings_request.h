@@ -5,18 +5,17 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "model/model.h"
 #include "server/api_errors.h"
 
 namespace plexus::server {
 
-inline constexpr size_t kMaxEmbeddingInputs = 2048;        // inputs per request (OpenAI's limit)
+inline constexpr size_t kMaxEmbeddingInputs = 2048;          // inputs per request (OpenAI's limit)
 inline constexpr size_t kMaxEmbeddingInputTokens = 1 << 20;  // ids per token-array input
 
 // One input: text (tokenized with the model's special tokens) or token ids used as given.
@@ -27,14 +26,14 @@ struct EmbeddingInput {
 };
 
 struct EmbeddingsRequest {
-  std::string model;                          // "" = the default model
-  std::vector<EmbeddingInput> inputs;         // at least one
-  bool base64 = false;                        // encoding_format "base64"
-  std::optional<int64_t> dimensions;          // keep the first N components, then re-normalize
-  std::optional<model::pooling_type> pooling; // extension: per-request pooling override
-  bool truncate = false;                      // cut inputs longer than the context
+  std::string model;                           // "" = the default model
+  std::vector<EmbeddingInput> inputs;          // at least one
+  bool base64 = false;                         // encoding_format "base64"
+  std::optional<int64_t> dimensions;           // keep the first N components, then re-normalize
+  std::optional<model::pooling_type> pooling;  // extension: per-request pooling override
+  bool truncate = false;                       // cut inputs longer than the context
   bool normalize = true;
-  std::optional<double> keep_alive_seconds;   // Ollama
+  std::optional<double> keep_alive_seconds;  // Ollama
 };
 
 // OpenAI: model, input (string | [string] | [int] | [[int]]), encoding_format (float|base64),

@@ -65,71 +65,82 @@ void embed(const std::shared_ptr<ServerContext>& ctx, const std::shared_ptr<Resp
   const api_flavor flavor = flavor_of(api);
   const std::string name = req.model;
   const std::optional<double> keep_alive = req.keep_alive_seconds;
-  with_model(*ctx, channel, name, keep_alive, flavor, [channel, api, flavor, t0, req = std::move(req)](
-                                                           std::shared_ptr<ModelLease> lease) mutable {
-    runtime::Embedder* embedder = lease->state().embedder.get();
-    if (embedder == nullptr) return send_error(*channel, unavailable("the model is shutting down"), flavor);
-    if (req.dimensions && *req.dimensions > embedder->n_embd()) {
-      return send_error(*channel,
-                        bad_field("dimensions", "'dimensions' is " + std::to_string(*req.dimensions) + " but the model '" +
-                                                    lease->id() + "' gives vectors of " +
-                                                    std::to_string(embedder->n_embd())),
-                        flavor);
-    }
-    runtime::EmbedRequest er;
-    er.pooling = req.pooling;
-    er.normalize = req.normalize;
-    er.truncate = req.truncate;
-    er.inputs.reserve(req.inputs.size());
-    for (size_t i = 0; i < req.inputs.size(); ++i) {
-      EmbeddingInput& in = req.inputs[i];
-      if (in.is_text) {
-        er.inputs.push_back(lease->tokenizer().encode(in.text, /*add_special=*/true, /*parse_special=*/true));
-        if (er.inputs.back().empty()) {
-          const std::string p = req.inputs.size() == 1 && api != embed_api::openai ? "input" : "input[" + std::to_string(i) + "]";
-          return send_error(*channel, bad_field(api == embed_api::ollama_legacy ? "prompt" : p,
-                                                "the input gives no tokens to embed"),
-                            flavor);
+  with_model(
+      *ctx, channel, name, keep_alive, flavor,
+      [channel, api, flavor, t0, req = std::move(req)](std::shared_ptr<ModelLease> lease) mutable {
+        runtime::Embedder* embedder = lease->state().embedder.get();
+        if (embedder == nullptr) return send_error(*channel, unavailable("the model is shutting down"), flavor);
+        if (req.dimensions && *req.dimensions > embedder->n_embd()) {
+          return send_error(
+              *channel,
+              bad_field("dimensions", "'dimensions' is " + std::to_string(*req.dimensions) + " but the model '" +
+                                          lease->id() + "' gives vectors of " + std::to_string(embedder->n_embd())),
+              flavor);
         }
-      } else {
-        er.inputs.push_back(std::move(in.ids));
-      }
-    }
-    const double load_seconds = lease->waited_seconds();
-    auto request = std::make_shared<EmbeddingsRequest>(std::move(req));
-    Status st = embedder->submit(std::move(er), [channel, api, flavor, lease, request, load_seconds,
-                                                 t0](Result<runtime::EmbedResult> r) mutable {
-      // Embedder thread: hand the result to the strand, where the lease is released.
-      auto result = std::make_shared<Result<runtime::EmbedResult>>(std::move(r));
-      channel->post([channel, api, flavor, lease = std::move(lease), request, result, load_seconds, t0] {
-        if (!result->ok()) {
-          return send_error(*channel, from_status(result->status(), api == embed_api::ollama_legacy ? "prompt" : "input"),
-                            flavor);
+        runtime::EmbedRequest er;
+        er.pooling = req.pooling;
+        er.normalize = req.normalize;
+        er.truncate = req.truncate;
+        er.inputs.reserve(req.inputs.size());
+        for (size_t i = 0; i < req.inputs.size(); ++i) {
+          EmbeddingInput& in = req.inputs[i];
+          if (in.is_text) {
+            er.inputs.push_back(lease->tokenizer().encode(in.text, /*add_special=*/true, /*parse_special=*/true));
+            if (er.inputs.back().empty()) {
+              const std::string p =
+                  req.inputs.size() == 1 && api != embed_api::openai ? "input" : "input[" + std::to_string(i) + "]";
+              return send_error(
+                  *channel,
+                  bad_field(api == embed_api::ollama_legacy ? "prompt" : p, "the input gives no tokens to embed"),
+                  flavor);
+            }
+          } else {
+            er.inputs.push_back(std::move(in.ids));
+          }
         }
-        const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        send_result(*channel, api, *request, lease->id(), result->value(), load_seconds, total);
+        const double load_seconds = lease->waited_seconds();
+        auto request = std::make_shared<EmbeddingsRequest>(std::move(req));
+        Status st = embedder->submit(std::move(er), [channel, api, flavor, lease, request, load_seconds,
+                                                     t0](Result<runtime::EmbedResult> r) mutable {
+          // Embedder thread: hand the result to the strand, where the lease is released.
+          auto result = std::make_shared<Result<runtime::EmbedResult>>(std::move(r));
+          channel->post([channel, api, flavor, lease = std::move(lease), request, result, load_seconds, t0] {
+            if (!result->ok()) {
+              return send_error(*channel,
+                                from_status(result->status(), api == embed_api::ollama_legacy ? "prompt" : "input"),
+                                flavor);
+            }
+            const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            send_result(*channel, api, *request, lease->id(), result->value(), load_seconds, total);
+          });
+        });
+        if (!st.ok()) {
+          const std::string param =
+              st.code() == error_code::invalid_argument && st.message().find("pooling") != std::string::npos
+                  ? "pooling"
+                  : (api == embed_api::ollama_legacy ? "prompt" : "input");
+          send_error(*channel, from_status(st, param), flavor);
+        }
       });
-    });
-    if (!st.ok()) {
-      const std::string param = st.code() == error_code::invalid_argument && st.message().find("pooling") != std::string::npos
-                                    ? "pooling"
-                                    : (api == embed_api::ollama_legacy ? "prompt" : "input");
-      send_error(*channel, from_status(st, param), flavor);
-    }
-  });
 }
 
-void handle(const std::shared_ptr<ServerContext>& ctx, const HttpRequest& http, const std::shared_ptr<ResponseChannel>& channel,
-            embed_api api) {
+void handle(const std::shared_ptr<ServerContext>& ctx, const HttpRequest& http,
+            const std::shared_ptr<ResponseChannel>& channel, embed_api api) {
   const api_flavor flavor = flavor_of(api);
   json body;
   if (auto err = parse_json_object(http.body, body)) return send_error(*channel, *err, flavor);
   EmbeddingsRequest req;
   std::optional<ApiError> err;
   switch (api) {
-    case embed_api::openai: err = parse_openai_embeddings(body, req); break;
-    case embed_api::ollama: err = parse_ollama_embed(body, req); break;
-    case embed_api::ollama_legacy: err = parse_ollama_embeddings_legacy(body, req); break;
+    case embed_api::openai:
+      err = parse_openai_embeddings(body, req);
+      break;
+    case embed_api::ollama:
+      err = parse_ollama_embed(body, req);
+      break;
+    case embed_api::ollama_legacy:
+      err = parse_ollama_embeddings_legacy(body, req);
+      break;
   }
   if (err) return send_error(*channel, *err, flavor);
   embed(ctx, channel, api, std::move(req));
@@ -140,9 +151,8 @@ void handle(const std::shared_ptr<ServerContext>& ctx, const HttpRequest& http, 
 void add_embeddings_routes(Router& router, std::shared_ptr<ServerContext> ctx) {
   for (auto [path, api] : {std::pair{"/v1/embeddings", embed_api::openai}, std::pair{"/api/embed", embed_api::ollama},
                            std::pair{"/api/embeddings", embed_api::ollama_legacy}}) {
-    router.add("POST", path, flavor_of(api), [ctx, api](const HttpRequest& req, std::shared_ptr<ResponseChannel> ch) {
-      handle(ctx, req, ch, api);
-    });
+    router.add("POST", path, flavor_of(api),
+               [ctx, api](const HttpRequest& req, std::shared_ptr<ResponseChannel> ch) { handle(ctx, req, ch, api); });
   }
 }
 

@@ -299,7 +299,8 @@ std::optional<ApiError> start_generation(std::shared_ptr<ModelLease> lease, std:
                                          std::shared_ptr<ServerMetrics> metrics) {
   if (spec.n < 1) return bad_field("n", "'n' must be at least 1");
   if (!lease->model().model->can_generate()) {
-    return bad_field("model", "the model '" + lease->id() + "' is an embedding model: it cannot generate text (use /v1/embeddings)");
+    return bad_field("model", "the model '" + lease->id() +
+                                  "' is an embedding model: it cannot generate text (use /v1/embeddings)");
   }
   auto job = std::make_shared<Job>(std::move(lease), std::move(channel), std::move(spec), std::move(observer),
                                    std::move(metrics));

@@ -20,22 +20,22 @@ namespace plexus::model::arch {
 namespace {
 
 struct BertLayer {
-  kernels::MatrixView wq, wk, wv;        // [n_embd, n_embd]
-  std::vector<float> bq, bk, bv;         // [n_embd]
-  kernels::MatrixView wo;                // [n_embd, n_embd]
-  std::vector<float> bo;                 // [n_embd]
+  kernels::MatrixView wq, wk, wv;               // [n_embd, n_embd]
+  std::vector<float> bq, bk, bv;                // [n_embd]
+  kernels::MatrixView wo;                       // [n_embd, n_embd]
+  std::vector<float> bo;                        // [n_embd]
   std::vector<float> attn_norm_w, attn_norm_b;  // [n_embd]
-  kernels::MatrixView w_up;              // [n_ff, n_embd]
-  std::vector<float> b_up;               // [n_ff]
-  kernels::MatrixView w_down;            // [n_embd, n_ff]
-  std::vector<float> b_down;             // [n_embd]
+  kernels::MatrixView w_up;                     // [n_ff, n_embd]
+  std::vector<float> b_up;                      // [n_ff]
+  kernels::MatrixView w_down;                   // [n_embd, n_ff]
+  std::vector<float> b_down;                    // [n_embd]
   std::vector<float> out_norm_w, out_norm_b;    // [n_embd]
 };
 
 struct BertWeights {
-  kernels::MatrixView token_embd;        // [n_vocab, n_embd]
-  kernels::MatrixView position_embd;     // [n_ctx_train, n_embd]
-  std::vector<float> token_type0;        // [n_embd] row 0 of token_types (every token is type 0), or empty
+  kernels::MatrixView token_embd;               // [n_vocab, n_embd]
+  kernels::MatrixView position_embd;            // [n_ctx_train, n_embd]
+  std::vector<float> token_type0;               // [n_embd] row 0 of token_types (every token is type 0), or empty
   std::vector<float> embd_norm_w, embd_norm_b;  // [n_embd]
   std::vector<BertLayer> layers;
 };

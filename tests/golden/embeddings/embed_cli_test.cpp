@@ -1,7 +1,6 @@
 // `plexus embed` as a user runs it: the JSON vector of a golden case, stdin input, pooling
 // override, --no-normalize, and one-line errors with a non-zero exit code.
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,10 +9,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "test_paths.h"
 
@@ -31,8 +29,10 @@ struct Outcome {
 std::string quote(const std::string& s) {
   std::string q = "'";
   for (char c : s) {
-    if (c == '\'') q += "'\\''";
-    else q += c;
+    if (c == '\'')
+      q += "'\\''";
+    else
+      q += c;
   }
   return q + "'";
 }
@@ -42,8 +42,8 @@ Outcome plexus(const std::string& args, const std::string& stdin_text = "") {
   const std::string tag = std::to_string(::getpid()) + "_embed_" + std::to_string(std::rand());
   const fs::path in = dir / ("plexus_in_" + tag), err = dir / ("plexus_err_" + tag);
   std::ofstream(in) << stdin_text;
-  const std::string cmd = quote(testing::plexus_binary().string()) + " " + args + " <" + quote(in.string()) + " 2>" +
-                          quote(err.string());
+  const std::string cmd =
+      quote(testing::plexus_binary().string()) + " " + args + " <" + quote(in.string()) + " 2>" + quote(err.string());
   Outcome o;
   FILE* p = ::popen(cmd.c_str(), "r");
   if (p == nullptr) return o;
@@ -80,7 +80,9 @@ double cosine(const std::vector<double>& a, const std::vector<double>& b) {
   return d / std::sqrt(na * nb);
 }
 
-std::string model(const std::string& name) { return quote((testing::shared_dir() / "models" / "synth" / name).string()); }
+std::string model(const std::string& name) {
+  return quote((testing::shared_dir() / "models" / "synth" / name).string());
+}
 
 TEST(EmbedCli, PrintsTheGoldenVector) {
   const auto g = golden_case("synth-bert-mean-F32.jsonl", "sentence");
@@ -103,8 +105,8 @@ TEST(EmbedCli, PoolingOverrideAndRawVector) {
   EXPECT_EQ(none.exit_code, 1);
   EXPECT_NE(none.err.find("--pooling"), std::string::npos) << none.err;
 
-  const Outcome raw =
-      plexus("embed " + model("synth-llama-F32.gguf") + " " + quote(g["input"]) + " --pooling last --no-normalize -t 2");
+  const Outcome raw = plexus("embed " + model("synth-llama-F32.gguf") + " " + quote(g["input"]) +
+                             " --pooling last --no-normalize -t 2");
   ASSERT_EQ(raw.exit_code, 0) << raw.err;
   const auto v = nlohmann::json::parse(raw.out).get<std::vector<double>>();
   ASSERT_EQ(v.size(), 256u);

@@ -51,17 +51,16 @@ TEST(EmbeddingsParse, OpenAiErrorsNameTheField) {
     const char* body;
     const char* param;
   };
-  for (const Case& c : {Case{R"({})", "input"}, Case{R"({"input":null})", "input"}, Case{R"({"input":[]})", "input"},
-                        Case{R"({"input":5})", "input"}, Case{R"({"input":["a",1]})", "input[1]"},
-                        Case{R"({"input":[1,-2]})", "input[1]"}, Case{R"({"input":[1,2.5]})", "input[1]"},
-                        Case{R"({"input":[[1],[]]})", "input[1]"}, Case{R"({"input":[[1],["x"]]})", "input[1][0]"},
-                        Case{R"({"input":[{"a":1}]})", "input[0]"},
-                        Case{R"({"input":"x","encoding_format":"int8"})", "encoding_format"},
-                        Case{R"({"input":"x","dimensions":0})", "dimensions"},
-                        Case{R"({"input":"x","dimensions":"3"})", "dimensions"},
-                        Case{R"({"input":"x","pooling":"none"})", "pooling"},
-                        Case{R"({"input":"x","pooling":"max"})", "pooling"},
-                        Case{R"({"input":"x","model":7})", "model"}}) {
+  for (const Case& c :
+       {Case{R"({})", "input"}, Case{R"({"input":null})", "input"}, Case{R"({"input":[]})", "input"},
+        Case{R"({"input":5})", "input"}, Case{R"({"input":["a",1]})", "input[1]"},
+        Case{R"({"input":[1,-2]})", "input[1]"}, Case{R"({"input":[1,2.5]})", "input[1]"},
+        Case{R"({"input":[[1],[]]})", "input[1]"}, Case{R"({"input":[[1],["x"]]})", "input[1][0]"},
+        Case{R"({"input":[{"a":1}]})", "input[0]"},
+        Case{R"({"input":"x","encoding_format":"int8"})", "encoding_format"},
+        Case{R"({"input":"x","dimensions":0})", "dimensions"}, Case{R"({"input":"x","dimensions":"3"})", "dimensions"},
+        Case{R"({"input":"x","pooling":"none"})", "pooling"}, Case{R"({"input":"x","pooling":"max"})", "pooling"},
+        Case{R"({"input":"x","model":7})", "model"}}) {
     EmbeddingsRequest r;
     auto err = openai(c.body, r);
     ASSERT_TRUE(err) << c.body;
