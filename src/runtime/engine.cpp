@@ -47,6 +47,7 @@ Engine::Engine(std::shared_ptr<const LoadedModel> model, const EngineOptions& op
   options_.max_sequences = std::max(1, options_.max_sequences);
   options_.max_queue = std::max(0, options_.max_queue);
   options_.n_batch = std::max<int64_t>(1, options_.n_batch);
+  options_.n_prefill_while_decoding = std::max<int64_t>(1, options_.n_prefill_while_decoding);
   const int64_t kv_tokens = options_.kv_tokens > 0 ? options_.kv_tokens : n_ctx_ * 2;
   cache_ = std::make_unique<PrefixKvCache>(model_->model->kv_shape(), std::max(kv_tokens, n_ctx_));
   metrics_.kv_blocks_total = cache_->total_blocks();
@@ -219,6 +220,7 @@ bool Engine::step() {
     owners.push_back(seq.get());
     --budget;
   }
+  if (!batch.empty()) budget = std::min(budget, options_.n_prefill_while_decoding);
   for (auto& seq : active_) {
     if (seq->n_past >= seq->n_prompt || budget <= 0) continue;
     const int64_t chunk = std::min(budget, seq->n_prompt - seq->n_past);

@@ -45,6 +45,10 @@ struct EngineOptions {
   int32_t max_sequences = 16;  // sequences decoded together
   int32_t max_queue = 64;      // waiting requests beyond which submit() refuses
   int64_t n_batch = 256;       // max tokens per forward pass (decode tokens + one prefill chunk)
+  // Prompt tokens one step may carry while other sequences are decoding: each running stream waits
+  // for every step, so a long prompt is fed in small chunks (a short pause per token for the streams)
+  // rather than in one step of n_batch tokens (a stall of seconds on a CPU).
+  int64_t n_prefill_while_decoding = 64;
   bool prefix_cache = true;
 };
 
