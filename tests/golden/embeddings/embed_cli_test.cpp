@@ -13,6 +13,7 @@
 #include <sstream>
 #include <string>
 
+#include "cli_runner.h"
 #include "test_paths.h"
 
 namespace plexus {
@@ -20,45 +21,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Outcome {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) {
-    if (c == '\'')
-      q += "'\\''";
-    else
-      q += c;
-  }
-  return q + "'";
-}
-
-Outcome plexus(const std::string& args, const std::string& stdin_text = "") {
-  const fs::path dir = fs::temp_directory_path();
-  const std::string tag = std::to_string(::getpid()) + "_embed_" + std::to_string(std::rand());
-  const fs::path in = dir / ("plexus_in_" + tag), err = dir / ("plexus_err_" + tag);
-  std::ofstream(in) << stdin_text;
-  const std::string cmd =
-      quote(testing::plexus_binary().string()) + " " + args + " <" + quote(in.string()) + " 2>" + quote(err.string());
-  Outcome o;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return o;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) o.out.append(buf.data(), n);
-  const int status = ::pclose(p);
-  o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::stringstream ss;
-  ss << std::ifstream(err).rdbuf();
-  o.err = ss.str();
-  fs::remove(in);
-  fs::remove(err);
-  return o;
-}
+using cli_testing::Outcome;
+using cli_testing::plexus;
+using cli_testing::quote;
 
 nlohmann::json golden_case(const std::string& file, const std::string& kind) {
   std::ifstream in(testing::shared_dir() / "golden" / "embeddings" / file);

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli_runner.h"
 #include "test_paths.h"
 
 namespace plexus {
@@ -20,41 +21,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Outcome {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) {
-    if (c == '\'') q += "'\\''";
-    else q += c;
-  }
-  return q + "'";
-}
+using cli_testing::Outcome;
+using cli_testing::plexus;
+using cli_testing::quote;
 
 fs::path temp_file(const std::string& name) {
   return fs::temp_directory_path() / ("plexus_perf_tools_" + std::to_string(::getpid()) + "_" + name);
-}
-
-Outcome plexus(const std::string& args) {
-  const fs::path err = temp_file("stderr");
-  const std::string cmd = quote(testing::plexus_binary().string()) + " " + args + " </dev/null 2>" + quote(err.string());
-  Outcome o;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return o;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) o.out.append(buf.data(), n);
-  const int status = ::pclose(p);
-  o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::stringstream ss;
-  ss << std::ifstream(err).rdbuf();
-  o.err = ss.str();
-  fs::remove(err);
-  return o;
 }
 
 std::string synth(const std::string& name) { return quote((testing::shared_dir() / "models" / "synth" / name).string()); }

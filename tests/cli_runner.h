@@ -1,4 +1,5 @@
-// Runs the real `plexus` binary for the CLI integration tests, as a user would.
+// Runs the real `plexus` binary as a user would, for every test that drives the CLI.
+// Thread-safe: each call uses its own temporary files.
 #pragma once
 
 #include <sys/wait.h>
