@@ -35,10 +35,10 @@ inline int nearest_int(float v) {
   return (bits & 0x007fffff) - 0x00400000;
 }
 
-// Symmetric levels in [-nmax, nmax - 1] (stored offset by nmax) for Q6_K's 16-element groups:
-// weights x^2, the scale refined over 19 trial spacings. Returns the scale (may be negative).
-float fit_symmetric_weighted(int n, int nmax, const float* x, int8_t* levels) {
-  float max = 0, amax = 0;
+// The element of x with the largest magnitude (the first on ties); its magnitude in amax.
+float signed_absmax(int n, const float* x, float& amax) {
+  float max = 0;
+  amax = 0;
   for (int i = 0; i < n; ++i) {
     const float ax = std::fabs(x[i]);
     if (ax > amax) {
@@ -46,33 +46,44 @@ float fit_symmetric_weighted(int n, int nmax, const float* x, int8_t* levels) {
       max = x[i];
     }
   }
+  return max;
+}
+
+// Levels l = clamp(round(iscale * x), -nmax, nmax - 1) with weights x^2: sumlx = sum w x l and
+// suml2 = sum w l^2 (summed in index order, as the byte-exact fits require). Stores l + offset
+// in levels when it is not null.
+void symmetric_fit_sums(int n, int nmax, float iscale, const float* x, int8_t* levels, int offset, float& sumlx,
+                        float& suml2) {
+  sumlx = 0;
+  suml2 = 0;
+  for (int i = 0; i < n; ++i) {
+    int l = nearest_int(iscale * x[i]);
+    l = std::max(-nmax, std::min(nmax - 1, l));
+    if (levels != nullptr) levels[i] = static_cast<int8_t>(l + offset);
+    const float w = x[i] * x[i];
+    sumlx += w * x[i] * static_cast<float>(l);
+    suml2 += w * static_cast<float>(l) * static_cast<float>(l);
+  }
+}
+
+// Symmetric levels in [-nmax, nmax - 1] (stored offset by nmax) for Q6_K's 16-element groups:
+// weights x^2, the scale refined over 19 trial spacings. Returns the scale (may be negative).
+float fit_symmetric_weighted(int n, int nmax, const float* x, int8_t* levels) {
+  float amax = 0;
+  const float max = signed_absmax(n, x, amax);
   if (amax < kGroupMaxEps) {
     std::memset(levels, 0, static_cast<size_t>(n));
     return 0.0f;
   }
   float iscale = -nmax / max;
   float sumlx = 0, suml2 = 0;
-  for (int i = 0; i < n; ++i) {
-    int l = nearest_int(iscale * x[i]);
-    l = std::max(-nmax, std::min(nmax - 1, l));
-    levels[i] = static_cast<int8_t>(l + nmax);
-    const float w = x[i] * x[i];
-    sumlx += w * x[i] * static_cast<float>(l);
-    suml2 += w * static_cast<float>(l) * static_cast<float>(l);
-  }
+  symmetric_fit_sums(n, nmax, iscale, x, levels, nmax, sumlx, suml2);
   float scale = suml2 != 0.0f ? sumlx / suml2 : 0.0f;
   float best = scale * sumlx;
   for (int step = -9; step <= 9; ++step) {
     if (step == 0) continue;
     iscale = -(static_cast<float>(nmax) + 0.1f * static_cast<float>(step)) / max;
-    sumlx = suml2 = 0;
-    for (int i = 0; i < n; ++i) {
-      int l = nearest_int(iscale * x[i]);
-      l = std::max(-nmax, std::min(nmax - 1, l));
-      const float w = x[i] * x[i];
-      sumlx += w * x[i] * static_cast<float>(l);
-      suml2 += w * static_cast<float>(l) * static_cast<float>(l);
-    }
+    symmetric_fit_sums(n, nmax, iscale, x, nullptr, 0, sumlx, suml2);
     if (suml2 > 0 && sumlx * sumlx > best * suml2) {
       for (int i = 0; i < n; ++i) {
         const int l = nearest_int(iscale * x[i]);
@@ -88,28 +99,15 @@ float fit_symmetric_weighted(int n, int nmax, const float* x, int8_t* levels) {
 // Q3_K's group fit: symmetric levels, then up to 5 passes moving single levels while the
 // weighted fit improves. Levels stored offset by nmax.
 float fit_q3_group(int n, int nmax, const float* x, int8_t* levels) {
-  float max = 0, amax = 0;
-  for (int i = 0; i < n; ++i) {
-    const float ax = std::fabs(x[i]);
-    if (ax > amax) {
-      amax = ax;
-      max = x[i];
-    }
-  }
+  float amax = 0;
+  const float max = signed_absmax(n, x, amax);
   if (amax < kGroupMaxEps) {
     std::memset(levels, 0, static_cast<size_t>(n));
     return 0.0f;
   }
   const float iscale = -nmax / max;
   float sumlx = 0, suml2 = 0;
-  for (int i = 0; i < n; ++i) {
-    int l = nearest_int(iscale * x[i]);
-    l = std::max(-nmax, std::min(nmax - 1, l));
-    levels[i] = static_cast<int8_t>(l);
-    const float w = x[i] * x[i];
-    sumlx += w * x[i] * static_cast<float>(l);
-    suml2 += w * static_cast<float>(l) * static_cast<float>(l);
-  }
+  symmetric_fit_sums(n, nmax, iscale, x, levels, 0, sumlx, suml2);
   for (int pass = 0; pass < 5; ++pass) {
     int changed = 0;
     for (int i = 0; i < n; ++i) {
