@@ -197,12 +197,18 @@ Status read_decoder_config(const gguf::GgufFile& file, ModelConfig& c) {
       return invalid_file("model hyper-parameter " + p + "rope.scaling.factor is out of range");
     }
   }
+  return read_vocab_size(file, c);
+}
+
+Status read_vocab_size(const gguf::GgufFile& file, ModelConfig& c) {
   // The vocabulary size is the embedding matrix's row count.
   const gguf::TensorInfo* embd = file.find_tensor("token_embd.weight");
   if (embd == nullptr) return invalid_file("model is missing tensor 'token_embd.weight'");
   if (embd->n_dims != 2) return invalid_file("tensor 'token_embd.weight' must be 2-D");
   c.n_vocab = embd->dims[1];
-  if (c.n_vocab <= 0 || c.n_vocab > (1 << 24)) return bad("vocabulary size", c.n_vocab);
+  if (c.n_vocab <= 0 || c.n_vocab > (1 << 24)) {
+    return invalid_file("model hyper-parameter vocabulary size = " + std::to_string(c.n_vocab) + " is out of range");
+  }
   return {};
 }
 

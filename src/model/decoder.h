@@ -61,6 +61,9 @@ Result<DecoderWeights> load_decoder_weights(const gguf::GgufFile& file, const Mo
 // Reads "<arch>.*" hyper-parameters common to decoder families into `config` (arch already set).
 Status read_decoder_config(const gguf::GgufFile& file, ModelConfig& config);
 
+// config.n_vocab from the row count of token_embd.weight (checked: present, 2-D, 1..2^24 rows).
+Status read_vocab_size(const gguf::GgufFile& file, ModelConfig& config);
+
 // Reads the optional "<arch>.pooling_type" (llama.cpp's enum: 0 none, 1 mean, 2 cls, 3 last)
 // into config.pooling; absent leaves it unchanged. Other values are an error naming the key.
 Status read_pooling_type(const gguf::GgufFile& file, ModelConfig& config);

@@ -194,12 +194,7 @@ Status read_bert_config(const gguf::GgufFile& file, ModelConfig& c) {
   c.head_dim = c.n_embd / c.n_head;
   c.n_rot = 0;
 
-  const gguf::TensorInfo* embd = file.find_tensor("token_embd.weight");
-  if (embd == nullptr) return invalid_file("model is missing tensor 'token_embd.weight'");
-  if (embd->n_dims != 2) return invalid_file("tensor 'token_embd.weight' must be 2-D");
-  c.n_vocab = embd->dims[1];
-  if (c.n_vocab <= 0 || c.n_vocab > (1 << 24)) return bad("vocabulary size", c.n_vocab);
-  return {};
+  return read_vocab_size(file, c);
 }
 
 Result<BertWeights> load_bert_weights(const gguf::GgufFile& file, const ModelConfig& c) {
