@@ -32,7 +32,7 @@ struct shape {
   int64_t rows, cols;
 };
 const shape kShapes[] = {{2048, 2048}, {5632, 2048}};
-const int64_t kTokens[] = {1, 4, 16, 64, 512};
+const int64_t kTokens[] = {1, 4, 8, 16, 32, 64, 512};
 const int kThreads[] = {1, 2};
 
 std::vector<float> random_floats(size_t n, uint32_t seed) {

@@ -3,11 +3,11 @@
 # 1.1B-shape model once, starts `plexus serve` on a free loopback port with 2 compute threads and
 # 16 sequences, runs bench_server against it and stops the server.
 #   bench/server/run_server_bench.sh [extra bench_server run flags, e.g. --repeats 5 --chat]
-# Environment: BUILD (build/bench), MODEL (the synthetic model path), TYPE (Q4_K), THREADS (2),
+# Environment: BUILD (build/bench), MODEL (the synthetic model path), TYPE (Q4_K_M), THREADS (2),
 # PARALLEL (16), CLIENTS (1,4,8,16), REPEATS (3), OUT (JSON path), SERVE_ARGS (extra serve flags).
 set -euo pipefail
 BUILD=${BUILD:-build/bench}
-TYPE=${TYPE:-Q4_K}
+TYPE=${TYPE:-Q4_K_M}
 PLEXUS=$BUILD/src/cli/plexus
 BENCH=$BUILD/bench/server/bench_server
 MODEL=${MODEL:-$BUILD/bench/server/synth-1.1b-$TYPE.gguf}
@@ -22,8 +22,8 @@ for bin in "$PLEXUS" "$BENCH"; do
   [ -x "$bin" ] || { echo "error: $bin not built (ninja -C $BUILD plexus bench_server)" >&2; exit 1; }
 done
 if [ ! -f "$MODEL" ]; then
-  echo "writing $MODEL (shape 1.1b, every 2-D weight $TYPE, norms F32)" >&2
-  "$BENCH" synth "$MODEL" --shape 1.1b --type "$TYPE" --seed 1
+  echo "writing $MODEL (shape 1.1b, $TYPE, seed 1)" >&2
+  "$PLEXUS" synth --shape 1.1b --type "$TYPE" --seed 1 "$MODEL"
 fi
 
 logs=$(mktemp -d)

@@ -267,6 +267,8 @@ struct gemm_config {
   using vec = V;
 };
 
+inline constexpr int kRowDotsCrossover = 32;
+
 inline type_kernels& slot(isa_kernels& set, tensor_type t) { return set.types[static_cast<int>(t)]; }
 
 template <class V, int kLegacyR, int kLegacyT, int kKquantR, int kKquantT, int kFloatR, int kFloatT>
@@ -315,7 +317,9 @@ inline void add_gemm(isa_kernels& set, gemm_config<V, kLegacyR, kLegacyT, kKquan
     k.act_panel_bytes = kquant_act_panel_bytes;
     k.pack_acts = pack_acts_q8_k;
     k.gemm = gemm_kquant<V, kKquantR, kKquantT>;
-    k.gemm_min_tokens = 4;
+    // Packing a weight panel costs about as much as streaming the row through row_dots for
+    // kRowDotsCrossover tokens (measured: bench_kernels n = 4 .. 64, see PERFORMANCE.md).
+    k.gemm_min_tokens = k.row_dots != nullptr ? kRowDotsCrossover : 4;
   }
   type_kernels& f32 = slot(set, tensor_type::f32);
   f32.gemm = gemm_float<V, kFloatR, kFloatT, weight_kind::f32>;

@@ -16,6 +16,10 @@ inline constexpr int kTypeSlots = 40;  // every tensor_type id is below this
 // Dot product of n elements: weights in the row's type, acts in its vec-dot type (the contract of
 // tensor::vec_dot_fn).
 using row_dot_fn = float (*)(int64_t n, const void* w, const void* a);
+// The dots of one weight row with n_tok activation rows: out[t * out_stride] = w . a_t, with a_t at
+// a + t * a_stride, each equal bit for bit to row_dot(n, w, a_t).
+using row_dots_fn = void (*)(int64_t n, const void* w, const uint8_t* a, uint64_t a_stride, int64_t n_tok, float* out,
+                             int64_t out_stride);
 // Float row -> activation type (bytes identical to tensor::quantize_row).
 using quantize_fn = void (*)(const float* x, void* y, int64_t n);
 // Bytes of one packed row of k elements (a multiple of 64).
@@ -33,6 +37,9 @@ using gemm_fn = void (*)(const uint8_t* w, uint64_t w_stride, int64_t n_rows, co
 // activations into panels that its register tiles read with plain vector loads.
 struct type_kernels {
   row_dot_fn row_dot = nullptr;  // null: the type is left to the reference matmul
+  // When set, batches below gemm_min_tokens take it instead of row_dot per token: each weight row
+  // is unpacked once for several tokens (decode steps of several sequences).
+  row_dots_fn row_dots = nullptr;
   // When set, row_dot takes its activation row packed by pack_row_acts (from the vec-dot type)
   // instead of the vec-dot type itself.
   panel_bytes_fn row_act_bytes = nullptr;

@@ -20,6 +20,23 @@ void add_dot_kernels(isa_kernels& set) {
       {tensor_type::q4_k, dot_q4_k_q8_k}, {tensor_type::q5_k, dot_q5_k_q8_k}, {tensor_type::q6_k, dot_q6_k_q8_k},
   };
   for (const entry& e : dots) set.types[static_cast<int>(e.type)].row_dot = e.dot;
+#ifdef PLEXUS_X86_ROW_DOTS
+  struct dots_entry {
+    tensor_type type;
+    row_dot_fn dot;
+    row_dots_fn dots;
+  };
+  const dots_entry row_dots[] = {{tensor_type::q4_k, dot_q4_k_q8_k, dots_q4_k_q8_k},
+                                 {tensor_type::q5_k, dot_q5_k_q8_k, dots_q5_k_q8_k},
+                                 {tensor_type::q6_k, dot_q6_k_q8_k, dots_q6_k_q8_k}};
+  for (const dots_entry& e : row_dots) {  // these row dots read a row panel (dot_kquant512_impl.h)
+    type_kernels& k = set.types[static_cast<int>(e.type)];
+    k.row_dot = e.dot;
+    k.row_dots = e.dots;
+    k.row_act_bytes = kquant_row_act_bytes;
+    k.pack_row_acts = pack_row_acts_q8_k;
+  }
+#endif
   // The 4- and 5-bit block types dot against a row panel (dot_legacy_impl.h).
   struct panel_entry {
     tensor_type type;

@@ -5,7 +5,8 @@
 //    reference), and for the gemm path also packed into an activation panel.
 // 2. Small batches (decode): rows are split into contiguous ranges over the pool and each weight
 //    row is streamed once, dotted with every token while it sits in L1 (types with a row panel
-//    get their activations repacked for that first).
+//    get their activations repacked for that first; types with row_dots unpack each row once for
+//    up to 8 tokens).
 // 3. Larger batches (prompt chunks): rows are split into blocks of up to kMaxBlockRows; a worker
 //    packs a block's rows into its own panel (kept in L2) and runs the gemm tiles over all tokens.
 // Per output the sequence of operations is fixed by the type and the path (row_dot or gemm), never
@@ -115,6 +116,13 @@ void matmul(const isa_kernels& set, const MatrixView& w, const float* x, int64_t
 
   const uint8_t* a = panel != nullptr ? panel : acts;
   const uint64_t a_stride = panel != nullptr ? panel_bytes : act_bytes;
+  if (!use_gemm && tk->row_dots != nullptr && n_tokens > 1) {
+    const row_dots_fn dots = tk->row_dots;
+    pool.parallel_for(rows, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) dots(cols, w.data + static_cast<uint64_t>(r) * w.row_stride, a, a_stride, n_tokens, y + r, rows);
+    });
+    return;
+  }
   if (!use_gemm) {
     const row_dot_fn dot = tk->row_dot;
     pool.parallel_for(rows, [&](int64_t r0, int64_t r1) {

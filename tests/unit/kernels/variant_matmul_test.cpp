@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string_view>
 #include <vector>
 
 #include "core/thread_pool.h"
@@ -152,6 +153,31 @@ TEST(VariantVecDot, MatchesReferenceForEveryTypeAndLength) {
           const auto a = testing::as_activation(type, x.data(), n);
           EXPECT_NEAR(got, expected, dot_tolerance(abs_term_sum(w.data(), a.data(), n)))
               << variant->name << " " << tensor_type_name(type) << " n " << n << " scale " << scale;
+        }
+      }
+    }
+  }
+}
+
+// On AVX-512 the k-quants of the usual recipes unpack each weight row once for up to 8 tokens
+// below the gemm threshold (32 tokens), and every token's result must equal the one it gets alone,
+// bit for bit: a sequence's greedy output must not depend on which others share its decode step.
+TEST(VariantMatmul, SmallBatchKQuantResultsEqualSingleTokenResults) {
+  const op_table* avx512 = find_op_table("avx512");
+  if (avx512 == nullptr) GTEST_SKIP() << "this CPU has no AVX-512";
+  ThreadPool pool(2);
+  const int64_t rows = 37, cols = 768;
+  for (tensor_type type : {tensor_type::q4_k, tensor_type::q5_k, tensor_type::q6_k}) {
+    const test_matrix m = make_matrix(type, rows, cols, 6, 91);
+    for (int64_t n_tokens : {2, 3, 8, 9, 17, 31}) {
+      const auto x = random_floats(static_cast<size_t>(n_tokens * cols), static_cast<uint32_t>(n_tokens), 2.0f);
+      std::vector<float> batched(static_cast<size_t>(n_tokens * rows), NAN), alone(static_cast<size_t>(rows), NAN);
+      avx512->matmul(m.view, x.data(), n_tokens, batched.data(), pool);
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        avx512->matmul(m.view, x.data() + t * cols, 1, alone.data(), pool);
+        for (int64_t r = 0; r < rows; ++r) {
+          ASSERT_EQ(batched[static_cast<size_t>(t * rows + r)], alone[static_cast<size_t>(r)])
+              << tensor_type_name(type) << " n_tokens " << n_tokens << " token " << t << " row " << r;
         }
       }
     }
