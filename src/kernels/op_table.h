@@ -36,6 +36,10 @@ struct op_table {
   // One weight row (`type`) . one activation row (vec_dot_type(type)), as matmul computes it for
   // a single token. Contract as tensor::vec_dot.
   float (*vec_dot)(tensor_type type, int64_t n, const void* w, const void* a);
+  // Grouped-query attention over a chunked key/value span (contract in ops.h).
+  void (*attention_group)(const float* q, int64_t q_stride, int64_t n_q, int64_t head_dim, float scale,
+                          const float* const* k_chunks, const float* const* v_chunks, int64_t chunk_rows, int64_t n_rows,
+                          int64_t row_stride, float* out, int64_t out_stride);
 };
 
 // The table the public ops use (selected once per process).

@@ -29,6 +29,7 @@ void ref_axpy_f32(float* y, float a, const float* x, int64_t n) {
 constexpr op_table kReferenceTable = {
     "ref",         ref::matmul, ref::get_row, ref::rms_norm,  ref::layer_norm,    ref::rope,       ref::softmax,
     ref::silu_mul, ref::gelu,   ref::add,     ref_dot_f32,    ref_axpy_f32,       tensor::quantize_row, tensor::vec_dot,
+    ref::attention_group,
 };
 
 // The best variant this CPU can run.
@@ -112,5 +113,12 @@ void add(float* y, const float* x, int64_t n) { active_op_table().add(y, x, n); 
 float dot_f32(const float* a, const float* b, int64_t n) { return active_op_table().dot_f32(a, b, n); }
 
 void axpy_f32(float* y, float a, const float* x, int64_t n) { active_op_table().axpy_f32(y, a, x, n); }
+
+void attention_group(const float* q, int64_t q_stride, int64_t n_q, int64_t head_dim, float scale,
+                     const float* const* k_chunks, const float* const* v_chunks, int64_t chunk_rows, int64_t n_rows,
+                     int64_t row_stride, float* out, int64_t out_stride) {
+  active_op_table().attention_group(q, q_stride, n_q, head_dim, scale, k_chunks, v_chunks, chunk_rows, n_rows, row_stride,
+                                    out, out_stride);
+}
 
 }  // namespace plexus::kernels

@@ -54,6 +54,19 @@ float dot_f32(const float* a, const float* b, int64_t n);
 // y[i] += a * x[i] over n floats (attention: the weighted sum of value rows).
 void axpy_f32(float* y, float a, const float* x, int64_t n);
 
+// Attention of a group of n_q query heads that share one key/value head (grouped-query attention)
+// over a span of n_rows key/value rows stored in chunks (the blocks of a paged KV cache):
+//   out_h = sum_{j < n_rows} softmax_j(scale * q_h . k_j) * v_j
+// Row j is k_chunks[j / chunk_rows] + (j % chunk_rows) * row_stride (v_j likewise from v_chunks):
+// every chunk holds chunk_rows rows but the last, which holds the rest. q_h is q + h * q_stride,
+// out_h is out + h * out_stride; rows and heads are head_dim floats. Online softmax: scores are
+// taken against a running maximum, so spans of any length neither overflow nor underflow. An
+// empty span (n_rows <= 0, or chunk_rows <= 0) gives zeros; scores all -inf give NaN, as softmax
+// does. n_q <= 0 or head_dim <= 0 does nothing. out must not overlap the inputs.
+void attention_group(const float* q, int64_t q_stride, int64_t n_q, int64_t head_dim, float scale,
+                     const float* const* k_chunks, const float* const* v_chunks, int64_t chunk_rows, int64_t n_rows,
+                     int64_t row_stride, float* out, int64_t out_stride);
+
 // Name of the kernel variant in use: "ref", "avx2" or "avx512" (for logs and benchmarks). The
 // variant is chosen once per process from the CPU's features; the environment variable
 // PLEXUS_CPU=ref|avx2|avx512 forces one (a level the CPU lacks falls back to the best available,

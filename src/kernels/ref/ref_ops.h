@@ -25,4 +25,9 @@ void silu_mul(float* gate, const float* up, int64_t n);
 void gelu(float* x, int64_t n);
 void add(float* y, const float* x, int64_t n);
 
+// ref_attention.cpp
+void attention_group(const float* q, int64_t q_stride, int64_t n_q, int64_t head_dim, float scale,
+                     const float* const* k_chunks, const float* const* v_chunks, int64_t chunk_rows, int64_t n_rows,
+                     int64_t row_stride, float* out, int64_t out_stride);
+
 }  // namespace plexus::kernels::ref

@@ -3,4 +3,5 @@
 #define PLEXUS_X86_NS avx2
 #define PLEXUS_X86_REGISTER_OPS
 #include "kernels/x86/ops_impl.h"
+#include "kernels/x86/attention_impl.h"
 #include "kernels/x86/register_impl.h"

@@ -63,6 +63,7 @@ struct isa_kernels {
   void (*add)(float* y, const float* x, int64_t n) = nullptr;
   float (*dot_f32)(const float* a, const float* b, int64_t n) = nullptr;
   void (*axpy_f32)(float* y, float a, const float* x, int64_t n) = nullptr;
+  void (*attention_group)(const float*, int64_t, int64_t, int64_t, float, const float* const*, const float* const*, int64_t, int64_t, int64_t, float*, int64_t) = nullptr;  // ops.h
 };
 
 // Each per-ISA file adds its kernels to a set (called once, by x86_tables.cpp, and only when the

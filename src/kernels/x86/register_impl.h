@@ -72,6 +72,7 @@ void add_op_kernels(isa_kernels& set) {
   set.add = add;
   set.dot_f32 = dot_f32;
   set.axpy_f32 = axpy_f32;
+  set.attention_group = attention_group;
 }
 #endif
 

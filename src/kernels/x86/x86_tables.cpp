@@ -91,6 +91,7 @@ op_table make_table() {
   if (s.add != nullptr) t.add = s.add;
   if (s.dot_f32 != nullptr) t.dot_f32 = s.dot_f32;
   if (s.axpy_f32 != nullptr) t.axpy_f32 = s.axpy_f32;
+  if (s.attention_group != nullptr) t.attention_group = s.attention_group;
   return t;
 }
 
