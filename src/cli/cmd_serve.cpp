@@ -41,6 +41,7 @@ struct ServeArgs {
   double write_timeout = 30;
   int max_n = 8;
   std::string pooling;  // embeddings pooling for models whose file names none
+  bool mmap = false;    // weights from the mapped file instead of huge pages
 };
 
 Status read_keys_file(const std::string& path, std::vector<std::string>& keys) {
@@ -99,6 +100,7 @@ int serve(const ServeArgs& a) {
   o.models.engine.max_sequences = a.parallel;
   o.models.engine.max_queue = a.queue;
   o.limits.max_n = a.max_n;
+  o.models.load.load = a.mmap ? FileLoad::map : FileLoad::huge_pages;
   if (!a.pooling.empty() && (!model::parse_pooling(a.pooling, o.models.embedder.pooling) ||
                              o.models.embedder.pooling == model::pooling_type::none)) {
     return fail("--pooling must be mean, cls or last");
@@ -153,6 +155,7 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--write-timeout", a->write_timeout, "Seconds a write may stall before the client is dropped")
       ->capture_default_str();
   cmd->add_option("--max-n", a->max_n, "Largest 'n' (choices per request)")->capture_default_str();
+  cmd->add_flag("--mmap", a->mmap, "Use weights from the mapped files (lazy; 4 KiB pages) instead of huge pages");
   cmd->add_option("--pooling", a->pooling,
                   "Embeddings pooling (mean, cls, last) for models whose file names none (/v1/embeddings)");
   cmd->callback([a] { exit_code() = serve(*a); });

@@ -55,7 +55,7 @@ Status wrong_type(std::string_view key, const Value& v, const char* expected) {
 }  // namespace
 
 Result<std::unique_ptr<GgufFile>> GgufFile::open(const std::string& path, const OpenOptions& options) {
-  PLEXUS_ASSIGN_OR_RETURN(auto mapping, MappedFile::open(path));
+  PLEXUS_ASSIGN_OR_RETURN(auto mapping, MappedFile::open(path, options.load));
   return from_mapping(std::move(mapping), options);
 }
 

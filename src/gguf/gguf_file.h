@@ -69,6 +69,9 @@ struct OpenOptions {
   uint64_t max_string_bytes = 1u << 26;
   // Cap on array elements summed over all metadata (each costs a Value, ~64 bytes of heap).
   uint64_t max_total_array_elems = 1u << 24;
+  // How open() brings the file into memory (core/mapped_file.h): map for inspection tools,
+  // huge_pages for inference.
+  FileLoad load = FileLoad::map;
 };
 
 class GgufFile {

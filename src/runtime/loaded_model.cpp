@@ -34,10 +34,12 @@ Result<std::shared_ptr<const sampling::grammar::GrammarVocab>> LoadedModel::gram
   return grammar_vocab_;
 }
 
-Result<std::unique_ptr<LoadedModel>> load_model(const std::string& path) {
+Result<std::unique_ptr<LoadedModel>> load_model(const std::string& path, const LoadOptions& options) {
   auto loaded = std::make_unique<LoadedModel>();
   loaded->path = path;
-  PLEXUS_ASSIGN_OR_RETURN(loaded->file, gguf::GgufFile::open(path));
+  gguf::OpenOptions open_options;
+  open_options.load = options.load;
+  PLEXUS_ASSIGN_OR_RETURN(loaded->file, gguf::GgufFile::open(path, open_options));
   PLEXUS_ASSIGN_OR_RETURN(loaded->model, model::build_model(*loaded->file));
   PLEXUS_ASSIGN_OR_RETURN(loaded->tokenizer, tokenizer::Tokenizer::from_gguf(*loaded->file));
   if (loaded->tokenizer->n_vocab() > loaded->model->config().n_vocab) {

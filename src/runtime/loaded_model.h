@@ -33,7 +33,13 @@ struct LoadedModel {
       std::shared_ptr<const sampling::grammar::GrammarVocab>()};
 };
 
-Result<std::unique_ptr<LoadedModel>> load_model(const std::string& path);
+struct LoadOptions {
+  // Weights in transparent huge pages (read at load; faster decode), or the file mapped in place
+  // (lazy, shares the page cache). See core/mapped_file.h.
+  FileLoad load = FileLoad::huge_pages;
+};
+
+Result<std::unique_ptr<LoadedModel>> load_model(const std::string& path, const LoadOptions& options = {});
 
 // The context length a session or engine uses: `requested` when > 0, else the model's training
 // context capped at 4096 (so a 128k-context model does not allocate a 128k KV cache by default).

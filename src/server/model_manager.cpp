@@ -99,7 +99,7 @@ struct ManagerCore : std::enable_shared_from_this<ManagerCore> {
   // Loads one model outside the lock; returns the state or the error.
   Result<std::shared_ptr<LoadedState>> load(const std::string& id, const std::string& path) {
     const auto t0 = clock::now();
-    auto loaded = runtime::load_model(path);
+    auto loaded = runtime::load_model(path, options.load);
     if (!loaded.ok()) return loaded.status();
     auto state = std::make_shared<LoadedState>();
     state->id = id;

@@ -41,6 +41,7 @@ struct ModelManagerOptions {
   double keep_alive_seconds = -1;        // default idle time before unloading; < 0 = forever
   runtime::EngineOptions engine;
   runtime::EmbedderOptions embedder;     // /v1/embeddings (pooling: serve --pooling)
+  runtime::LoadOptions load;             // huge pages (default) or the mapped file (serve --mmap)
 };
 
 // One loaded model. The engine pointer is reset only by shutdown() (after the I/O threads have

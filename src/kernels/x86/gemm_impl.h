@@ -10,6 +10,8 @@
 // Thread-safe: pure functions.
 #pragma once
 
+#include <type_traits>
+
 #include "gguf/tensor_type.h"
 #include "kernels/x86/isa_kernels.h"
 #include "kernels/x86/panel_impl.h"
@@ -113,6 +115,53 @@ inline void legacy_tile(const uint8_t* const* w, const uint8_t* const* a, const 
     for (int t = 0; t < T; ++t) out[r * T + t] = V::sum(acc[r][t]);
   }
 }
+
+#if defined(__AVX512F__) && defined(__AVX512BW__) && PLEXUS_X86_VNNI
+// 32-element block types in zmm over the chunked panels (legacy_chunk_layout): per chunk of 256
+// quants, 4 vpdpbusd per (row, token), whose 64 int32 lanes are then folded to 16 by shuffles and
+// adds (lane 4c + q = quarter c of vector q); one conversion, one multiply and one fmadd then
+// serve 8 blocks. legacy_tile converts each vector, and the conversion shares its port with
+// vpdpbusd: this halves that port's work.
+template <int R, int T>
+inline void legacy_chunk_tile(const uint8_t* const* w, const uint8_t* const* a, const legacy_chunk_layout& L, float* out) {
+  __m512 acc[R][T];
+  for (int r = 0; r < R; ++r) {
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
+  }
+  for (int64_t e = 0; e < L.kp; e += 256) {
+    __m512i u[R][4];
+    __m512 dw[R];
+    for (int r = 0; r < R; ++r) {
+      for (int q = 0; q < 4; ++q) u[r][q] = _mm512_loadu_si512(w[r] + e + 64 * q);
+      dw[r] = _mm512_loadu_ps(w[r] + L.dexp_off + e / 4);  // 16 floats per chunk
+    }
+    for (int t = 0; t < T; ++t) {
+      __m512i s[4];
+      for (int q = 0; q < 4; ++q) s[q] = _mm512_loadu_si512(a[t] + e + 64 * q);
+      const __m512 da = _mm512_loadu_ps(a[t] + L.dexp_off + e / 4);
+      for (int r = 0; r < R; ++r) {
+        __m512i p[4];
+        for (int q = 0; q < 4; ++q) p[q] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[r][q], s[q]);
+        const __m512i p01 = _mm512_add_epi32(_mm512_unpacklo_epi32(p[0], p[1]), _mm512_unpackhi_epi32(p[0], p[1]));
+        const __m512i p23 = _mm512_add_epi32(_mm512_unpacklo_epi32(p[2], p[3]), _mm512_unpackhi_epi32(p[2], p[3]));
+        const __m512i sum = _mm512_add_epi32(_mm512_unpacklo_epi64(p01, p23), _mm512_unpackhi_epi64(p01, p23));
+        acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(dw[r], da), acc[r][t]);
+      }
+    }
+  }
+  for (int64_t j = 0; j < L.nc; j += 16) {
+    __m512 c[R];
+    for (int r = 0; r < R; ++r) c[r] = _mm512_loadu_ps(w[r] + L.corr_off + 4 * j);
+    for (int t = 0; t < T; ++t) {
+      const __m512 fb = _mm512_loadu_ps(a[t] + L.corr_off + 4 * j);
+      for (int r = 0; r < R; ++r) acc[r][t] = _mm512_fmadd_ps(c[r], fb, acc[r][t]);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    for (int t = 0; t < T; ++t) out[r * T + t] = _mm512_reduce_add_ps(acc[r][t]);
+  }
+}
+#endif
 
 // k-quants: integer sums with the sub-block scales applied over a whole super-block, converted
 // and scaled by d_w * d_a once per super-block; then the group corrections c * fb.
@@ -246,6 +295,16 @@ void gemm_legacy(const uint8_t* w, uint64_t w_stride, int64_t n_rows, const uint
                   [&](const uint8_t* const* wp, const uint8_t* const* ap, float* out) { legacy_tile<V, R, T, kSigned>(wp, ap, L, out); });
 }
 
+#if defined(__AVX512F__) && defined(__AVX512BW__) && PLEXUS_X86_VNNI
+template <int R, int T>
+void gemm_legacy_chunked(const uint8_t* w, uint64_t w_stride, int64_t n_rows, const uint8_t* a, uint64_t a_stride,
+                         int64_t n_tok, int64_t k, float* y, int64_t ldy) {
+  const legacy_chunk_layout L(k);
+  run_tiles<R, T>(w, w_stride, n_rows, a, a_stride, n_tok, y, ldy,
+                  [&](const uint8_t* const* wp, const uint8_t* const* ap, float* out) { legacy_chunk_tile<R, T>(wp, ap, L, out); });
+}
+#endif
+
 template <class V, int R, int T>
 void gemm_kquant(const uint8_t* w, uint64_t w_stride, int64_t n_rows, const uint8_t* a, uint64_t a_stride, int64_t n_tok,
                  int64_t k, float* y, int64_t ldy) {
@@ -281,20 +340,34 @@ inline void add_gemm(isa_kernels& set, gemm_config<V, kLegacyR, kLegacyT, kKquan
     pack_fn pack_a;
     gemm_fn gemm;
   };
-  const gemm_fn legacy = gemm_legacy<V, kLegacyR, kLegacyT, false>;
+  // zmm with VNNI: the chunked panels and tile; otherwise one scale per lane.
+#if defined(__AVX512F__) && defined(__AVX512BW__) && PLEXUS_X86_VNNI
+  constexpr bool kChunked = V::kBytes == 64;
+#else
+  constexpr bool kChunked = false;
+#endif
+  using Layout = std::conditional_t<kChunked, legacy_chunk_layout, legacy_lane_layout>;
+  gemm_fn legacy = gemm_legacy<V, kLegacyR, kLegacyT, false>;
+  gemm_fn legacy_q8 = gemm_legacy<V, kLegacyR, kLegacyT, kSignedQ8>;
+  panel_bytes_fn panel_bytes = legacy_panel_bytes;
+#if defined(__AVX512F__) && defined(__AVX512BW__) && PLEXUS_X86_VNNI
+  if constexpr (kChunked) {
+    legacy = legacy_q8 = gemm_legacy_chunked<kLegacyR, kLegacyT>;
+    panel_bytes = legacy_chunk_panel_bytes;
+  }
+#endif
   const legacy_entry legacy_types[] = {
-      {tensor_type::q4_0, pack_weights_q4_0, pack_acts_legacy<tensor::block_q8_0>, legacy},
-      {tensor_type::q4_1, pack_weights_q4_1, pack_acts_legacy<tensor::block_q8_1>, legacy},
-      {tensor_type::q5_0, pack_weights_q5_0, pack_acts_legacy<tensor::block_q8_0>, legacy},
-      {tensor_type::q5_1, pack_weights_q5_1, pack_acts_legacy<tensor::block_q8_1>, legacy},
-      {tensor_type::q8_0, pack_weights_q8_0<kSignedQ8>, pack_acts_legacy<tensor::block_q8_0>,
-       gemm_legacy<V, kLegacyR, kLegacyT, kSignedQ8>},
+      {tensor_type::q4_0, pack_weights_q4_0<Layout>, pack_acts_legacy<Layout, tensor::block_q8_0>, legacy},
+      {tensor_type::q4_1, pack_weights_q4_1<Layout>, pack_acts_legacy<Layout, tensor::block_q8_1>, legacy},
+      {tensor_type::q5_0, pack_weights_q5_0<Layout>, pack_acts_legacy<Layout, tensor::block_q8_0>, legacy},
+      {tensor_type::q5_1, pack_weights_q5_1<Layout>, pack_acts_legacy<Layout, tensor::block_q8_1>, legacy},
+      {tensor_type::q8_0, pack_weights_q8_0<Layout, kSignedQ8>, pack_acts_legacy<Layout, tensor::block_q8_0>, legacy_q8},
   };
   for (const legacy_entry& e : legacy_types) {
     type_kernels& k = slot(set, e.type);
-    k.weight_panel_bytes = legacy_panel_bytes;
+    k.weight_panel_bytes = panel_bytes;
     k.pack_weights = e.pack_w;
-    k.act_panel_bytes = legacy_panel_bytes;
+    k.act_panel_bytes = panel_bytes;
     k.pack_acts = e.pack_a;
     k.gemm = e.gemm;
     k.gemm_min_tokens = 4;

@@ -15,6 +15,12 @@
 // Without VNNI, u * s pair sums pass through int16, so Q8_0 keeps signed bytes (u = w, c = 0) and
 // its tile multiplies them with the sign trick.
 //
+// The 512-bit tile uses the chunked variant (legacy_chunk_layout): kp = k rounded up to 256 and
+// the scales stored once per block, 16 floats per 256-element chunk in the lane order of the
+// tile's reduced integer sums (see chunk_lane):
+//   weights: u8 u[kp]  | f32 dperm[kp / 16] | f32 c[nc]
+//   acts:    s8 s[kp]  | f32 dperm[kp / 16] | f32 fb[nc]
+//
 // k-quants (k a multiple of 256; nd = k / 256 rounded up to 16):
 //   weights: u8 u[k] | i16 sc[k / 2] | f32 d[nd] | f32 c[k / 16]
 //   acts:    s8 s[k] | f32 d[nd]     | f32 fb[k / 16]
@@ -52,7 +58,38 @@ struct kquant_layout {
         a_fb_off(a_d_off + 4 * static_cast<uint64_t>(nd)), a_bytes(a_fb_off + static_cast<uint64_t>(k_ / 4)) {}
 };
 
+// The chunked variant for the 512-bit tile: a chunk of 256 elements is 8 blocks in 4 vectors of
+// 64 bytes (vector q holds blocks 2q and 2q + 1). The tile reduces the 4 vectors' 16 int32 lanes
+// to one vector whose lane 4c + q is the sum of vector q's 128-bit quarter c: quarters 0, 1 hold
+// block 2q, quarters 2, 3 block 2q + 1. So block i of a chunk owns lanes 4c + i / 2 for c in
+// {0, 1} (i even) or {2, 3} (i odd), and its scale is stored in both.
+struct legacy_chunk_layout {
+  int64_t k, kp, nb, nc;
+  uint64_t dexp_off, corr_off, bytes;
+  explicit legacy_chunk_layout(int64_t k_)
+      : k(k_), kp(round_up(k_, 256)), nb(k_ / 32), nc(round_up(kp / 32, 16)), dexp_off(static_cast<uint64_t>(kp)),
+        corr_off(static_cast<uint64_t>(kp + kp / 4)), bytes(static_cast<uint64_t>(round_up(kp + kp / 4 + 4 * nc, 64))) {}
+  static void store_scale(float* dexp, int64_t b, float d) {
+    const int64_t i = b % 8;
+    float* chunk = dexp + 16 * (b / 8);
+    const int64_t c0 = i % 2 == 0 ? 0 : 2;
+    chunk[4 * c0 + i / 2] = d;
+    chunk[4 * (c0 + 1) + i / 2] = d;
+  }
+  void pad_scales(float* dexp) const {
+    std::memset(dexp, 0, static_cast<size_t>(kp / 16) * sizeof(float));  // then every block stores its own
+  }
+};
+
+// The 256-bit layout: each block's scale repeated over its 8 lanes.
+struct legacy_lane_layout : legacy_layout {
+  explicit legacy_lane_layout(int64_t k_) : legacy_layout(k_) {}
+  static void store_scale(float* dexp, int64_t b, float d) { _mm256_storeu_ps(dexp + 8 * b, _mm256_set1_ps(d)); }
+  void pad_scales(float* dexp) const { std::memset(dexp + 8 * nb, 0, static_cast<size_t>(kp / 4 - 8 * nb) * sizeof(float)); }
+};
+
 uint64_t legacy_panel_bytes(int64_t k) { return legacy_layout(k).bytes; }
+inline uint64_t legacy_chunk_panel_bytes(int64_t k) { return legacy_chunk_layout(k).bytes; }
 uint64_t kquant_weight_panel_bytes(int64_t k) { return kquant_layout(k).w_bytes; }
 uint64_t kquant_act_panel_bytes(int64_t k) { return kquant_layout(k).a_bytes; }
 uint64_t f32_panel_bytes(int64_t k) { return static_cast<uint64_t>(round_up(4 * k, 64)); }
@@ -68,39 +105,42 @@ struct block_scales {
   float d, c;
 };
 
-template <class Block, class Decode>
+template <class Layout, class Block, class Decode>
 inline void pack_legacy_weights(const uint8_t* src, int64_t k, uint8_t* panel, Decode decode) {
-  const legacy_layout L(k);
+  const Layout L(k);
   const auto* x = reinterpret_cast<const Block*>(src);
   float* dexp = floats_at(panel, L.dexp_off);
   float* c = floats_at(panel, L.corr_off);
+  L.pad_scales(dexp);
   for (int64_t b = 0; b < L.nb; ++b) {
     const block_scales s = decode(x[b], panel + 32 * b);
-    _mm256_storeu_ps(dexp + 8 * b, _mm256_set1_ps(s.d));
+    Layout::store_scale(dexp, b, s.d);
     c[b] = s.c;
   }
   std::memset(panel + 32 * L.nb, 0, static_cast<size_t>(L.kp - 32 * L.nb));
-  std::memset(dexp + 8 * L.nb, 0, static_cast<size_t>(L.kp / 4 - 8 * L.nb) * sizeof(float));
   std::memset(c + L.nb, 0, static_cast<size_t>(L.nc - L.nb) * sizeof(float));
 }
 
+template <class Layout>
 void pack_weights_q4_0(const uint8_t* src, int64_t k, uint8_t* panel) {
-  pack_legacy_weights<tensor::block_q4_0>(src, k, panel, [](const tensor::block_q4_0& x, uint8_t* u) {
+  pack_legacy_weights<Layout, tensor::block_q4_0>(src, k, panel, [](const tensor::block_q4_0& x, uint8_t* u) {
     store256(u, unpack_nibbles(x.qs));
     const float d = f16_to_f32(x.d);
     return block_scales{d, -8.0f * d};
   });
 }
 
+template <class Layout>
 void pack_weights_q4_1(const uint8_t* src, int64_t k, uint8_t* panel) {
-  pack_legacy_weights<tensor::block_q4_1>(src, k, panel, [](const tensor::block_q4_1& x, uint8_t* u) {
+  pack_legacy_weights<Layout, tensor::block_q4_1>(src, k, panel, [](const tensor::block_q4_1& x, uint8_t* u) {
     store256(u, unpack_nibbles(x.qs));
     return block_scales{f16_to_f32(x.d), f16_to_f32(x.m)};
   });
 }
 
+template <class Layout>
 void pack_weights_q5_0(const uint8_t* src, int64_t k, uint8_t* panel) {
-  pack_legacy_weights<tensor::block_q5_0>(src, k, panel, [](const tensor::block_q5_0& x, uint8_t* u) {
+  pack_legacy_weights<Layout, tensor::block_q5_0>(src, k, panel, [](const tensor::block_q5_0& x, uint8_t* u) {
     const __m256i high = _mm256_and_si256(bits_to_bytes(load_u32(x.qh)), _mm256_set1_epi8(0x10));
     store256(u, _mm256_or_si256(unpack_nibbles(x.qs), high));
     const float d = f16_to_f32(x.d);
@@ -108,8 +148,9 @@ void pack_weights_q5_0(const uint8_t* src, int64_t k, uint8_t* panel) {
   });
 }
 
+template <class Layout>
 void pack_weights_q5_1(const uint8_t* src, int64_t k, uint8_t* panel) {
-  pack_legacy_weights<tensor::block_q5_1>(src, k, panel, [](const tensor::block_q5_1& x, uint8_t* u) {
+  pack_legacy_weights<Layout, tensor::block_q5_1>(src, k, panel, [](const tensor::block_q5_1& x, uint8_t* u) {
     const __m256i high = _mm256_and_si256(bits_to_bytes(load_u32(x.qh)), _mm256_set1_epi8(0x10));
     store256(u, _mm256_or_si256(unpack_nibbles(x.qs), high));
     return block_scales{f16_to_f32(x.d), f16_to_f32(x.m)};
@@ -117,9 +158,9 @@ void pack_weights_q5_1(const uint8_t* src, int64_t k, uint8_t* panel) {
 }
 
 // Unsigned (w + 128, for vpdpbusd) or signed (for the sign trick without VNNI).
-template <bool kSigned>
+template <class Layout, bool kSigned>
 void pack_weights_q8_0(const uint8_t* src, int64_t k, uint8_t* panel) {
-  pack_legacy_weights<tensor::block_q8_0>(src, k, panel, [](const tensor::block_q8_0& x, uint8_t* u) {
+  pack_legacy_weights<Layout, tensor::block_q8_0>(src, k, panel, [](const tensor::block_q8_0& x, uint8_t* u) {
     const __m256i w = load256(x.qs);
     const float d = f16_to_f32(x.d);
     if constexpr (kSigned) {
@@ -133,17 +174,18 @@ void pack_weights_q8_0(const uint8_t* src, int64_t k, uint8_t* panel) {
 }
 
 // Q8_0 (fb = d * sum(qs)) or Q8_1 (fb = its stored s) activation rows.
-template <class Block>
+template <class Layout, class Block>
 void pack_acts_legacy(const uint8_t* src, int64_t k, uint8_t* panel) {
-  const legacy_layout L(k);
+  const Layout L(k);
   const auto* y = reinterpret_cast<const Block*>(src);
   float* dexp = floats_at(panel, L.dexp_off);
   float* fb = floats_at(panel, L.corr_off);
+  L.pad_scales(dexp);
   for (int64_t b = 0; b < L.nb; ++b) {
     const __m256i s = load256(y[b].qs);
     store256(panel + 32 * b, s);
     const float d = f16_to_f32(y[b].d);
-    _mm256_storeu_ps(dexp + 8 * b, _mm256_set1_ps(d));
+    Layout::store_scale(dexp, b, d);
     if constexpr (sizeof(Block) == sizeof(tensor::block_q8_1)) {
       fb[b] = f16_to_f32(y[b].s);
     } else {
@@ -152,7 +194,6 @@ void pack_acts_legacy(const uint8_t* src, int64_t k, uint8_t* panel) {
     }
   }
   std::memset(panel + 32 * L.nb, 0, static_cast<size_t>(L.kp - 32 * L.nb));
-  std::memset(dexp + 8 * L.nb, 0, static_cast<size_t>(L.kp / 4 - 8 * L.nb) * sizeof(float));
   std::memset(fb + L.nb, 0, static_cast<size_t>(L.nc - L.nb) * sizeof(float));
 }
 

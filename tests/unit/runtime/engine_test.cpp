@@ -132,12 +132,15 @@ TEST(Engine, CancelStopsARequestPromptly) {
   Engine engine(model, {});
   auto prompt = model->tokenizer->encode("Once upon a time", true, false);
   auto sink = std::make_shared<CollectingSink>();
-  uint64_t id = 0;
+  // The third token may arrive before submit() has returned the id to this thread: the sink
+  // (on the engine thread) waits for it.
+  std::promise<uint64_t> id_promise;
+  std::shared_future<uint64_t> id = id_promise.get_future().share();
   sink->cancel_after = 3;
-  sink->on_cancel = [&] { engine.cancel(id); };
+  sink->on_cancel = [&] { engine.cancel(id.get()); };
   auto r = engine.submit(greedy_request(prompt, 1000, sink));
   ASSERT_TRUE(r.ok());
-  id = *r;
+  id_promise.set_value(*r);
   sink->done.get_future().wait();
   EXPECT_EQ(sink->stats.stop_reason, "cancelled");
   EXPECT_LE(sink->ids.size(), 5u);
