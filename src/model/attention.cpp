@@ -9,12 +9,14 @@
 namespace plexus::model {
 
 void attend_batch(const AttentionShape& shape, int64_t layer, const std::vector<BatchToken>& batch, const float* q,
-                  KvCache& cache, float* out, std::vector<float>& scores, ThreadPool& pool) {
+                  KvCache& cache, float* out, std::vector<float>& /*scores*/, ThreadPool& pool) {
   const int64_t n = static_cast<int64_t>(batch.size());
   const int64_t hd = shape.head_dim;
   const int64_t q_width = shape.n_head * hd;
   const int64_t group = shape.n_head / shape.n_head_kv;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  const int64_t bs = cache.block_size();
+  const int64_t row = cache.row_floats();
 
   // How many positions each token attends to.
   std::vector<int64_t> span(static_cast<size_t>(n));
@@ -28,36 +30,32 @@ void attend_batch(const AttentionShape& shape, int64_t layer, const std::vector<
     span[static_cast<size_t>(i)] = shape.causal ? t.pos + 1 : seq_len[t.seq];
     max_span = std::max(max_span, span[static_cast<size_t>(i)]);
   }
-  const size_t per_worker = static_cast<size_t>(max_span);
-  if (scores.size() < per_worker * static_cast<size_t>(pool.size())) scores.resize(per_worker * static_cast<size_t>(pool.size()));
+  // Per worker: the key and value block pointers of one span ([max_blocks] each).
+  const auto max_blocks = static_cast<size_t>((max_span + bs - 1) / bs);
+  std::vector<const float*> chunk_ptrs(2 * max_blocks * static_cast<size_t>(pool.size()));
 
-  // Work items: (token, head) pairs, split evenly over the workers.
-  const int64_t items = n * shape.n_head;
+  // Work items: (token, kv head) pairs, split evenly over the workers. Each item is the `group`
+  // query heads of that kv head, which read every key and value row of the span once together.
+  const int64_t items = n * shape.n_head_kv;
   pool.run([&](int worker, int n_workers) {
-    float* sc = scores.data() + per_worker * static_cast<size_t>(worker);
+    const float** k_chunks = chunk_ptrs.data() + 2 * max_blocks * static_cast<size_t>(worker);
+    const float** v_chunks = k_chunks + max_blocks;
     const int64_t begin = items * worker / n_workers;
     const int64_t end = items * (worker + 1) / n_workers;
     for (int64_t item = begin; item < end; ++item) {
-      const int64_t i = item / shape.n_head;
-      const int64_t h = item % shape.n_head;
+      const int64_t i = item / shape.n_head_kv;
+      const int64_t kvh = item % shape.n_head_kv;
       const BatchToken& t = batch[static_cast<size_t>(i)];
       const std::vector<int32_t>& table = cache.block_table(t.seq);
-      const int64_t bs = cache.block_size();
-      const int64_t row = cache.row_floats();
-      const int64_t kvh = h / group;
-      const float* qh = q + i * q_width + h * hd;
       const int64_t len = span[static_cast<size_t>(i)];
-      for (int64_t p = 0; p < len; ++p) {
-        const float* kp = cache.key_block(layer, table[static_cast<size_t>(p / bs)]) + (p % bs) * row + kvh * hd;
-        sc[p] = kernels::dot_f32(qh, kp, hd) * scale;
+      const auto blocks = static_cast<size_t>((len + bs - 1) / bs);
+      for (size_t b = 0; b < blocks; ++b) {
+        k_chunks[b] = cache.key_block(layer, table[b]) + kvh * hd;
+        v_chunks[b] = cache.value_block(layer, table[b]) + kvh * hd;
       }
-      kernels::softmax(sc, len);
-      float* oh = out + i * q_width + h * hd;
-      std::fill(oh, oh + hd, 0.0f);
-      for (int64_t p = 0; p < len; ++p) {
-        const float* vp = cache.value_block(layer, table[static_cast<size_t>(p / bs)]) + (p % bs) * row + kvh * hd;
-        kernels::axpy_f32(oh, sc[p], vp, hd);
-      }
+      const int64_t h0 = kvh * group;
+      kernels::attention_group(q + i * q_width + h0 * hd, hd, group, hd, scale, k_chunks, v_chunks, bs, len, row,
+                               out + i * q_width + h0 * hd, hd);
     }
   });
 }

@@ -23,7 +23,9 @@ struct AttentionShape {
 // out: [batch.size(), n_head * head_dim]
 // Non-causal attention sees positions [0, seq_len) where seq_len is the largest pos+1 of that
 // sequence in the batch (encoders evaluate a whole sequence in one batch).
-// scores: scratch, resized as needed.
+// Each (token, kv head) pair is one kernels::attention_group call over the cache blocks of its span
+// (the group of query heads sharing that kv head together, online softmax), split over the pool.
+// scores: unused since the softmax is fused into the kernel; kept for the callers' scratch.
 void attend_batch(const AttentionShape& shape, int64_t layer, const std::vector<BatchToken>& batch, const float* q,
                   KvCache& cache, float* out, std::vector<float>& scores, ThreadPool& pool);
 
