@@ -49,6 +49,12 @@ class ThreadPool {
   // and calls fn(begin, end) for each non-empty chunk.
   void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& fn);
 
+  // Splits [0, n) into chunks of `chunk` items (the last may be shorter) handed out in order to
+  // whichever worker asks next, and calls fn(begin, end) for each. On a shared machine a worker
+  // that gets less of its core takes fewer chunks instead of holding up the whole op, as a fixed
+  // split would. Which worker runs a chunk varies; what fn computes for an item must not depend on it.
+  void parallel_chunks(int64_t n, int64_t chunk, const std::function<void(int64_t, int64_t)>& fn);
+
   // Worker wake-ups that went through the futex (the worker had gone to sleep), for tests and
   // benchmarks of the spin phase.
   uint64_t sleeps() const { return sleeps_.load(std::memory_order_relaxed); }

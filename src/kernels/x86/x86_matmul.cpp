@@ -3,12 +3,13 @@
 //
 // 1. Each token row of x is converted to the weight type's vec-dot type (byte-identical with the
 //    reference), and for the gemm path also packed into an activation panel.
-// 2. Small batches (decode): rows are split into contiguous ranges over the pool and each weight
+// 2. Small batches (decode): rows are split into chunks of ~256 KiB that the workers take in turn
+//    (ThreadPool::parallel_chunks: a worker slowed by the machine takes fewer), and each weight
 //    row is streamed once, dotted with every token while it sits in L1 (types with a row panel
 //    get their activations repacked for that first; types with row_dots unpack each row once for
 //    up to 8 tokens).
-// 3. Larger batches (prompt chunks): rows are split into blocks of up to kMaxBlockRows; a worker
-//    packs a block's rows into its own panel (kept in L2) and runs the gemm tiles over all tokens.
+// 3. Larger batches (prompt chunks): rows are split into blocks of up to kMaxBlockRows, taken in
+//    turn by the workers; a worker packs a block's rows into its own panel (kept in L2) and runs the gemm tiles over all tokens.
 // Per output the sequence of operations is fixed by the type and the path (row_dot or gemm), never
 // by the thread count or block boundaries, so results do not depend on the pool size.
 #include <cstdio>
@@ -33,11 +34,22 @@ uint8_t* aligned_scratch(std::vector<uint8_t>& buf, uint64_t bytes) {
   return buf.data() + (64 - addr % 64) % 64;
 }
 
-// Rows per gemm block: at most kMaxBlockRows, small enough that every worker gets about two blocks.
+// Rows per gemm block: at most kMaxBlockRows, small enough that every worker gets about four blocks.
 int64_t block_rows(int64_t rows, int threads) {
-  const int64_t per = (rows + 2 * threads - 1) / (2 * threads);
+  const int64_t per = (rows + 4 * threads - 1) / (4 * threads);
   const int64_t aligned = (per + kBlockAlign - 1) / kBlockAlign * kBlockAlign;
   return aligned < kBlockAlign ? kBlockAlign : (aligned > kMaxBlockRows ? kMaxBlockRows : aligned);
+}
+
+// Rows per chunk of the row-dot paths, which workers take in turn (ThreadPool::parallel_chunks):
+// about 256 KiB of weights (the fixed cost of taking a chunk stays below 1%), and at least 4
+// chunks per worker so that a worker slowed by the machine hands rows to the others.
+int64_t row_chunk(int64_t rows, uint64_t row_bytes, int threads) {
+  constexpr uint64_t kChunkBytes = 256u << 10;
+  const int64_t by_bytes = static_cast<int64_t>(kChunkBytes / (row_bytes > 0 ? row_bytes : 1));
+  const int64_t by_count = (rows + 4 * threads - 1) / (4 * threads);
+  const int64_t chunk = by_bytes < by_count ? by_bytes : by_count;
+  return chunk < 1 ? 1 : chunk;
 }
 
 [[noreturn]] void bad_matrix(const MatrixView& w, const char* what) {
@@ -116,16 +128,17 @@ void matmul(const isa_kernels& set, const MatrixView& w, const float* x, int64_t
 
   const uint8_t* a = panel != nullptr ? panel : acts;
   const uint64_t a_stride = panel != nullptr ? panel_bytes : act_bytes;
+  const int64_t chunk = row_chunk(rows, w.row_stride, pool.size());
   if (!use_gemm && tk->row_dots != nullptr && n_tokens > 1) {
     const row_dots_fn dots = tk->row_dots;
-    pool.parallel_for(rows, [&](int64_t r0, int64_t r1) {
+    pool.parallel_chunks(rows, chunk, [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r) dots(cols, w.data + static_cast<uint64_t>(r) * w.row_stride, a, a_stride, n_tokens, y + r, rows);
     });
     return;
   }
   if (!use_gemm) {
     const row_dot_fn dot = tk->row_dot;
-    pool.parallel_for(rows, [&](int64_t r0, int64_t r1) {
+    pool.parallel_chunks(rows, chunk, [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r) {
         const uint8_t* wrow = w.data + static_cast<uint64_t>(r) * w.row_stride;
         for (int64_t t = 0; t < n_tokens; ++t) y[t * rows + r] = dot(cols, wrow, a + static_cast<uint64_t>(t) * a_stride);
@@ -137,7 +150,7 @@ void matmul(const isa_kernels& set, const MatrixView& w, const float* x, int64_t
   const uint64_t wp_bytes = tk->pack_weights != nullptr ? tk->weight_panel_bytes(cols) : 0;
   const int64_t block = block_rows(rows, pool.size());
   const int64_t n_blocks = (rows + block - 1) / block;
-  pool.parallel_for(n_blocks, [&](int64_t b0, int64_t b1) {
+  pool.parallel_chunks(n_blocks, 1, [&](int64_t b0, int64_t b1) {
     thread_local std::vector<uint8_t> weight_scratch;  // one block's panel per worker
     uint8_t* wpanel = wp_bytes != 0 ? aligned_scratch(weight_scratch, wp_bytes * static_cast<uint64_t>(block)) : nullptr;
     for (int64_t b = b0; b < b1; ++b) {

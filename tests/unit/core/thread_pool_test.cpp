@@ -3,6 +3,7 @@
 // and the pool shuts down from any state. No timing assertions: the machine may be busy.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -57,6 +58,29 @@ TEST(ThreadPool, ParallelForCoversEveryItemOnceInBalancedChunks) {
     for (auto& h : hits) EXPECT_EQ(h.load(), 1);
     if (n >= 3) {
       EXPECT_LE(largest.load() - smallest.load(), 1) << n;
+    }
+  }
+}
+
+TEST(ThreadPool, ParallelChunksCoverEveryItemOnceInChunksOfTheGivenSize) {
+  for (int threads : {1, 2, 3}) {
+    ThreadPool pool(threads);
+    for (int64_t n : {0, 1, 7, 64, 1001}) {
+      for (int64_t chunk : {0, 1, 5, 64, 5000}) {
+        std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+        pool.parallel_chunks(n, chunk, [&](int64_t b, int64_t e) {
+          ASSERT_LT(b, e);
+          const int64_t size = std::max<int64_t>(chunk, 1);
+          // Every chunk starts on a multiple of the size and is whole unless it ends the range
+          // (or is the entire range, when one worker or one chunk covers it).
+          if (e - b != n) {
+            ASSERT_EQ(b % size, 0);
+            ASSERT_TRUE(e - b == size || e == n) << b << ".." << e;
+          }
+          for (int64_t i = b; i < e; ++i) ++hits[static_cast<size_t>(i)];
+        });
+        for (auto& h : hits) ASSERT_EQ(h.load(), 1) << "threads " << threads << " n " << n << " chunk " << chunk;
+      }
     }
   }
 }
