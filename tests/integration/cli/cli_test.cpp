@@ -38,6 +38,15 @@ TEST(Cli, RunStreamsGreedyStoryMatchingTheGolden) {
   EXPECT_EQ(o.out, "Once upon a time" + j["text"].get<std::string>() + "\n");
 }
 
+TEST(Cli, MmapFlagGivesTheSameOutputAsHugePages) {
+  const std::string args = " 'Once upon a time' --temp 0 -n 24";
+  Outcome huge = plexus("run " + model("stories260K.gguf") + args);
+  Outcome mapped = plexus("run " + model("stories260K.gguf") + args + " --mmap");
+  ASSERT_EQ(huge.exit_code, 0) << huge.err;
+  ASSERT_EQ(mapped.exit_code, 0) << mapped.err;
+  EXPECT_EQ(huge.out, mapped.out);
+}
+
 TEST(Cli, JsonlFormatGivesOneObjectPerTokenWithTopLogprobs) {
   Outcome o = plexus("run " + model("stories260K.gguf") + " 'Once upon a time' --temp 0 -n 5 --format jsonl --top 3");
   ASSERT_EQ(o.exit_code, 0) << o.err;
