@@ -257,7 +257,7 @@ bool Engine::step() {
   }
   if (final_batch.empty()) return true;
 
-  std::vector<float> logits;
+  std::vector<float>& logits = logits_;
   const auto t0 = std::chrono::steady_clock::now();
   Status st = model_->model->forward(final_batch, *cache_, scratch_, pool_, logits);
   if (!st.ok()) {

@@ -111,6 +111,7 @@ class Engine {
   std::vector<std::unique_ptr<Sequence>> active_;
   std::unique_ptr<class PrefixKvCache> cache_;
   model::ForwardScratch scratch_;
+  std::vector<float> logits_;  // [batch rows wanting logits, n_vocab]; reused by every step
   std::thread thread_;
 };
 

@@ -26,7 +26,9 @@ void add_dot_kernels(isa_kernels& set) {
     row_dot_fn dot;
     row_dots_fn dots;
   };
-  const dots_entry row_dots[] = {{tensor_type::q4_k, dot_q4_k_q8_k, dots_q4_k_q8_k},
+  const dots_entry row_dots[] = {{tensor_type::q2_k, dot_q2_k_q8_k, dots_q2_k_q8_k},
+                                 {tensor_type::q3_k, dot_q3_k_q8_k, dots_q3_k_q8_k},
+                                 {tensor_type::q4_k, dot_q4_k_q8_k, dots_q4_k_q8_k},
                                  {tensor_type::q5_k, dot_q5_k_q8_k, dots_q5_k_q8_k},
                                  {tensor_type::q6_k, dot_q6_k_q8_k, dots_q6_k_q8_k}};
   for (const dots_entry& e : row_dots) {  // these row dots read a row panel (dot_kquant512_impl.h)

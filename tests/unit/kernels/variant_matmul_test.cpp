@@ -159,7 +159,7 @@ TEST(VariantVecDot, MatchesReferenceForEveryTypeAndLength) {
   }
 }
 
-// On AVX-512 the k-quants of the usual recipes unpack each weight row once for up to 8 tokens
+// On AVX-512 the k-quants unpack each weight row once for up to 8 tokens
 // below the gemm threshold (32 tokens), and every token's result must equal the one it gets alone,
 // bit for bit: a sequence's greedy output must not depend on which others share its decode step.
 TEST(VariantMatmul, SmallBatchKQuantResultsEqualSingleTokenResults) {
@@ -167,7 +167,7 @@ TEST(VariantMatmul, SmallBatchKQuantResultsEqualSingleTokenResults) {
   if (avx512 == nullptr) GTEST_SKIP() << "this CPU has no AVX-512";
   ThreadPool pool(2);
   const int64_t rows = 37, cols = 768;
-  for (tensor_type type : {tensor_type::q4_k, tensor_type::q5_k, tensor_type::q6_k}) {
+  for (tensor_type type : {tensor_type::q2_k, tensor_type::q3_k, tensor_type::q4_k, tensor_type::q5_k, tensor_type::q6_k}) {
     const test_matrix m = make_matrix(type, rows, cols, 6, 91);
     for (int64_t n_tokens : {2, 3, 8, 9, 17, 31}) {
       const auto x = random_floats(static_cast<size_t>(n_tokens * cols), static_cast<uint32_t>(n_tokens), 2.0f);
