@@ -1,10 +1,10 @@
 // Grouped-query attention (ops.h: attention_group) with a fused online softmax. Included by
 // avx2_ops.cpp (256-bit vectors along head_dim) and avx512_ops.cpp (512-bit), after ops_impl.h.
 //
-// Up to kHeads = 8 query heads go through the span together; each key and value row is loaded once
-// per tile for all of them. Per tile of at most kTile rows:
+// Up to kAttnHeads = 8 query heads go through the span together; each key and value row is loaded once
+// per tile for all of them. Per tile of at most kAttnTile rows:
 //   scores  s[j][h] = scale * q_h . k_j: one vector accumulator per head along head_dim, the eight
-//           accumulators folded into one 8-lane vector (lane h = head h) by a horizontal-add tree;
+//           accumulators reduced into one 8-lane vector (lane h = head h) by one shuffle-and-add tree;
 //   softmax m' = max(m, max_j s[j]); alpha = e^(m - m'); p[j] = e^(s[j] - m'); l = l * alpha + sum p
 //           (8-lane vectors over heads, exp_ps of ops_impl.h);
 //   output  out_h = out_h * alpha_h + sum_j p[j][h] v_j, out_h itself being the accumulator (the
@@ -37,8 +37,21 @@ inline void attn_store_tail(float* p, attn_vec v, int64_t n) {
 inline attn_vec attn_fma(attn_vec a, attn_vec b, attn_vec c) { return _mm512_fmadd_ps(a, b, c); }
 inline attn_vec attn_mul(attn_vec a, attn_vec b) { return _mm512_mul_ps(a, b); }
 inline attn_vec attn_set1(float f) { return _mm512_set1_ps(f); }
-inline __m256 attn_fold(attn_vec v) {
-  return _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
+// [sum(a[0]), ..., sum(a[7])] of eight 16-lane vectors: 16 shuffles and 8 adds in one tree.
+inline __m256 attn_hsum8(const attn_vec a[8]) {
+  __m512 c[4];  // c[i] quarters: a[2i] 0+2, a[2i] 1+3, a[2i+1] 0+2, a[2i+1] 1+3
+  for (int i = 0; i < 4; ++i) {
+    c[i] = _mm512_add_ps(_mm512_shuffle_f32x4(a[2 * i], a[2 * i + 1], 0x44),
+                         _mm512_shuffle_f32x4(a[2 * i], a[2 * i + 1], 0xee));
+  }
+  // e0 quarter q: the four partial sums of head q; e1: of head q + 4.
+  const __m512 e0 = _mm512_add_ps(_mm512_shuffle_f32x4(c[0], c[1], 0x88), _mm512_shuffle_f32x4(c[0], c[1], 0xdd));
+  const __m512 e1 = _mm512_add_ps(_mm512_shuffle_f32x4(c[2], c[3], 0x88), _mm512_shuffle_f32x4(c[2], c[3], 0xdd));
+  // Quarter q: [h_q 0+1, h_q 2+3, h_q+4 0+1, h_q+4 2+3], then [h_q, h_q, h_q+4, h_q+4].
+  const __m512 f = _mm512_add_ps(_mm512_shuffle_ps(e0, e1, 0x88), _mm512_shuffle_ps(e0, e1, 0xdd));
+  const __m512 g = _mm512_add_ps(f, _mm512_permute_ps(f, 0xb1));
+  const __m512i idx = _mm512_setr_epi32(0, 4, 8, 12, 2, 6, 10, 14, 0, 0, 0, 0, 0, 0, 0, 0);
+  return _mm512_castps512_ps256(_mm512_permutexvar_ps(idx, g));
 }
 #else
 using attn_vec = __m256;
@@ -51,11 +64,9 @@ inline void attn_store_tail(float* p, attn_vec v, int64_t n) { _mm256_maskstore_
 inline attn_vec attn_fma(attn_vec a, attn_vec b, attn_vec c) { return _mm256_fmadd_ps(a, b, c); }
 inline attn_vec attn_mul(attn_vec a, attn_vec b) { return _mm256_mul_ps(a, b); }
 inline attn_vec attn_set1(float f) { return _mm256_set1_ps(f); }
-inline __m256 attn_fold(attn_vec v) { return v; }
-#endif
 
 // [sum(a[0]), ..., sum(a[7])]: the eight 8-lane partial sums reduced in one tree.
-inline __m256 attn_hsum8(const __m256 a[kAttnHeads]) {
+inline __m256 attn_hsum8(const attn_vec a[8]) {
   const __m256 t0 = _mm256_hadd_ps(a[0], a[1]);  // a0 01, a0 23, a1 01, a1 23 | the same for 4..7
   const __m256 t1 = _mm256_hadd_ps(a[2], a[3]);
   const __m256 t2 = _mm256_hadd_ps(a[4], a[5]);
@@ -64,6 +75,7 @@ inline __m256 attn_hsum8(const __m256 a[kAttnHeads]) {
   const __m256 u1 = _mm256_hadd_ps(t2, t3);
   return _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31));
 }
+#endif
 
 // State of one pass: G heads (lanes >= G unused).
 struct attn_pass {
@@ -93,9 +105,9 @@ inline __m256 attn_scores(const attn_pass& ps, const float* k, int64_t row_strid
       const attn_vec kv = attn_load_tail(kj + d, hd - d);
       for (int h = 0; h < G; ++h) acc[h] = attn_fma(attn_load_tail(ps.q[h] + d, hd - d), kv, acc[h]);
     }
-    __m256 folded[kAttnHeads];
-    for (int h = 0; h < kAttnHeads; ++h) folded[h] = h < G ? attn_fold(acc[h < G ? h : 0]) : _mm256_setzero_ps();
-    const __m256 sv = _mm256_mul_ps(attn_hsum8(folded), ps.scale);
+    attn_vec all[kAttnHeads];
+    for (int h = 0; h < kAttnHeads; ++h) all[h] = h < G ? acc[h < G ? h : 0] : attn_zero();
+    const __m256 sv = _mm256_mul_ps(attn_hsum8(all), ps.scale);
     _mm256_storeu_ps(s + j * kAttnHeads, sv);
     tile_max = _mm256_max_ps(sv, tile_max);  // a NaN score does not win the max (as fmax)
   }
