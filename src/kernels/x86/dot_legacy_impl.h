@@ -185,6 +185,7 @@ float dot_legacy_row(int64_t n, const void* w, const void* a) {
   __m256 acc = _mm256_setzero_ps(), corr = _mm256_setzero_ps();
   const int64_t full = L.nb / 8;
   for (int64_t g = 0; g < full; ++g) {
+    prefetch_ahead(x + 8 * g, 8 * sizeof(Block));
     dot_legacy_group<Block, true>(x + 8 * g, panel + 256 * g, d_act + 8 * g, fb + 8 * g, 8, acc, corr);
   }
   if (full < L.ng) {
@@ -205,6 +206,7 @@ float dot_q8_0_q8_0(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const tensor::block_q8_0*>(w);
   const auto* y = static_cast<const tensor::block_q8_0*>(a);
   return sum_blocks(n / tensor::qk8_0, [&](int64_t i, __m256 acc) {
+    if (i % 2 == 0) prefetch_ahead(x + i, 2 * sizeof(x[i]));
     const __m256i p = dot_s8s8(_mm256_setzero_si256(), load256(x[i].qs), load256(y[i].qs));
     return scale_block(p, f16_to_f32(x[i].d) * f16_to_f32(y[i].d), acc);
   });
