@@ -40,6 +40,8 @@ struct op_table {
   void (*attention_group)(const float* q, int64_t q_stride, int64_t n_q, int64_t head_dim, float scale,
                           const float* const* k_chunks, const float* const* v_chunks, int64_t chunk_rows, int64_t n_rows,
                           int64_t row_stride, float* out, int64_t out_stride);
+  // Several matrices over the same x (contract in ops.h).
+  void (*matmul_many)(const MatrixView* ws, float* const* ys, int count, const float* x, int64_t n_tokens, ThreadPool& pool);
 };
 
 // The table the public ops use (selected once per process).

@@ -26,10 +26,14 @@ void ref_axpy_f32(float* y, float a, const float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
 }
 
+void ref_matmul_many(const MatrixView* ws, float* const* ys, int count, const float* x, int64_t n_tokens, ThreadPool& pool) {
+  for (int i = 0; i < count; ++i) ref::matmul(ws[i], x, n_tokens, ys[i], pool);
+}
+
 constexpr op_table kReferenceTable = {
     "ref",         ref::matmul, ref::get_row, ref::rms_norm,  ref::layer_norm,    ref::rope,       ref::softmax,
     ref::silu_mul, ref::gelu,   ref::add,     ref_dot_f32,    ref_axpy_f32,       tensor::quantize_row, tensor::vec_dot,
-    ref::attention_group,
+    ref::attention_group, ref_matmul_many,
 };
 
 // The best variant this CPU can run.
@@ -85,6 +89,10 @@ const char* active_isa() { return active_op_table().name; }
 
 void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
   active_op_table().matmul(w, x, n_tokens, y, pool);
+}
+
+void matmul_many(const MatrixView* ws, float* const* ys, int count, const float* x, int64_t n_tokens, ThreadPool& pool) {
+  active_op_table().matmul_many(ws, ys, count, x, n_tokens, pool);
 }
 
 void get_row(const MatrixView& w, int64_t row, float* out) { active_op_table().get_row(w, row, out); }

@@ -26,6 +26,11 @@ struct MatrixView {
 // to vec_dot_type(w.type) first, as the reference engine does. Rows are split across the pool.
 void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool);
 
+// ys[i] = ws[i] x for i < count: matrices of equal cols applied to the same x (a layer's Q, K and V,
+// or gate and up). Each result equals matmul(ws[i], x, ...) bit for bit; a decode step runs them
+// in one pool dispatch with one activation conversion where the matrices share a kernel path.
+void matmul_many(const MatrixView* ws, float* const* ys, int count, const float* x, int64_t n_tokens, ThreadPool& pool);
+
 // out[c] = w[row][c] as f32 (embedding lookup).
 void get_row(const MatrixView& w, int64_t row, float* out);
 

@@ -107,9 +107,9 @@ void DecoderModel::attention_layer(const DecoderLayer& layer, int64_t il, const 
   for (int64_t i = 0; i < n; ++i) {
     kernels::rms_norm(s.x.data() + i * d, layer.attn_norm.data(), s.h.data() + i * d, d, c.norm_eps);
   }
-  kernels::matmul(layer.wq, s.h.data(), n, s.q.data(), pool);
-  kernels::matmul(layer.wk, s.h.data(), n, s.k.data(), pool);
-  kernels::matmul(layer.wv, s.h.data(), n, s.v.data(), pool);
+  const kernels::MatrixView qkv[] = {layer.wq, layer.wk, layer.wv};
+  float* const qkv_out[] = {s.q.data(), s.k.data(), s.v.data()};
+  kernels::matmul_many(qkv, qkv_out, 3, s.h.data(), n, pool);
   add_bias_rows(s.q.data(), layer.bq, n);
   add_bias_rows(s.k.data(), layer.bk, n);
   add_bias_rows(s.v.data(), layer.bv, n);
@@ -139,8 +139,9 @@ void DecoderModel::ffn_layer(const DecoderLayer& layer, int64_t n, ForwardScratc
   for (int64_t i = 0; i < n; ++i) {
     kernels::rms_norm(s.x.data() + i * d, layer.ffn_norm.data(), s.h.data() + i * d, d, c.norm_eps);
   }
-  kernels::matmul(layer.w_gate, s.h.data(), n, s.gate.data(), pool);
-  kernels::matmul(layer.w_up, s.h.data(), n, s.up.data(), pool);
+  const kernels::MatrixView gate_up[] = {layer.w_gate, layer.w_up};
+  float* const gate_up_out[] = {s.gate.data(), s.up.data()};
+  kernels::matmul_many(gate_up, gate_up_out, 2, s.h.data(), n, pool);
   kernels::silu_mul(s.gate.data(), s.up.data(), n * c.n_ff);
   kernels::matmul(layer.w_down, s.gate.data(), n, s.ffn_out.data(), pool);
   kernels::add(s.x.data(), s.ffn_out.data(), n * d);

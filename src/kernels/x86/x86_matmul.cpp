@@ -80,22 +80,26 @@ void check_matrix(const MatrixView& w) {
 
 }  // namespace
 
-void matmul(const isa_kernels& set, const MatrixView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
-  check_matrix(w);
-  if (w.rows == 0 || n_tokens <= 0) return;
-  const auto id = static_cast<uint32_t>(w.type);
+namespace {
+
+const type_kernels* kernels_for(const isa_kernels& set, tensor_type type) {
+  const auto id = static_cast<uint32_t>(type);
   const type_kernels* tk = id < static_cast<uint32_t>(kTypeSlots) ? &set.types[id] : nullptr;
-  if (tk == nullptr || tk->row_dot == nullptr) {
-    ref::matmul(w, x, n_tokens, y, pool);
-    return;
-  }
-  const int64_t rows = w.rows;
+  return tk != nullptr && tk->row_dot != nullptr ? tk : nullptr;
+}
+
+// The n_tokens rows of x converted for w's kernels: to the vec-dot type, then (when the path has
+// one) packed into the gemm or row-dot panel layout. a_t starts at a + t * stride.
+struct Activations {
+  const uint8_t* a;
+  uint64_t stride;
+};
+
+Activations prepare_activations(const isa_kernels& set, const type_kernels& tk, const MatrixView& w, const float* x,
+                                int64_t n_tokens, bool use_gemm, ThreadPool& pool) {
   const int64_t cols = w.cols;
   const tensor_type act_type = tensor::vec_dot_type(w.type);
-  const bool use_gemm = tk->gemm != nullptr && n_tokens >= tk->gemm_min_tokens;
-
-  // Activations in the vec-dot type: [n_tokens][act_bytes] (f32: x itself).
-  uint64_t act_bytes = static_cast<uint64_t>(cols) * sizeof(float);
+  uint64_t act_bytes = static_cast<uint64_t>(cols) * sizeof(float);  // f32: x itself
   const uint8_t* acts = reinterpret_cast<const uint8_t*>(x);
   quantize_fn quantize = nullptr;
   if (act_type != tensor_type::f32) {
@@ -105,9 +109,8 @@ void matmul(const isa_kernels& set, const MatrixView& w, const float* x, int64_t
     quantize = set.quantize[static_cast<uint32_t>(act_type)];
     if (quantize == nullptr) quantize = tensor::find_type_ops(act_type)->quantize;
   }
-  // Activation panels: the gemm tiles' layout, or the row-dot layout of types that have one.
-  const pack_fn pack = use_gemm ? tk->pack_acts : tk->pack_row_acts;
-  const uint64_t panel_bytes = pack == nullptr ? 0 : (use_gemm ? tk->act_panel_bytes(cols) : tk->row_act_bytes(cols));
+  const pack_fn pack = use_gemm ? tk.pack_acts : tk.pack_row_acts;
+  const uint64_t panel_bytes = pack == nullptr ? 0 : (use_gemm ? tk.act_panel_bytes(cols) : tk.row_act_bytes(cols));
   thread_local std::vector<uint8_t> act_scratch;  // grows to the largest batch seen; reused after
   thread_local std::vector<uint8_t> panel_scratch;
   uint8_t* converted = quantize != nullptr ? aligned_scratch(act_scratch, act_bytes * static_cast<uint64_t>(n_tokens)) : nullptr;
@@ -125,25 +128,42 @@ void matmul(const isa_kernels& set, const MatrixView& w, const float* x, int64_t
   } else if (quantize != nullptr || panel != nullptr) {
     pool.parallel_for(n_tokens, convert);
   }
+  return panel != nullptr ? Activations{panel, panel_bytes} : Activations{acts, act_bytes};
+}
 
-  const uint8_t* a = panel != nullptr ? panel : acts;
-  const uint64_t a_stride = panel != nullptr ? panel_bytes : act_bytes;
-  const int64_t chunk = row_chunk(rows, w.row_stride, pool.size());
-  if (!use_gemm && tk->row_dots != nullptr && n_tokens > 1) {
-    const row_dots_fn dots = tk->row_dots;
-    pool.parallel_chunks(rows, chunk, [&](int64_t r0, int64_t r1) {
-      for (int64_t r = r0; r < r1; ++r) dots(cols, w.data + static_cast<uint64_t>(r) * w.row_stride, a, a_stride, n_tokens, y + r, rows);
-    });
+// Rows [r0, r1) of w against every token on the row-dot paths; y is [n_tokens][w.rows].
+void row_dot_range(const type_kernels& tk, const MatrixView& w, int64_t r0, int64_t r1, Activations act, int64_t n_tokens,
+                   float* y) {
+  const int64_t rows = w.rows, cols = w.cols;
+  if (tk.row_dots != nullptr && n_tokens > 1) {
+    for (int64_t r = r0; r < r1; ++r) tk.row_dots(cols, w.data + static_cast<uint64_t>(r) * w.row_stride, act.a, act.stride, n_tokens, y + r, rows);
     return;
   }
+  for (int64_t r = r0; r < r1; ++r) {
+    const uint8_t* wrow = w.data + static_cast<uint64_t>(r) * w.row_stride;
+    for (int64_t t = 0; t < n_tokens; ++t) y[t * rows + r] = tk.row_dot(cols, wrow, act.a + static_cast<uint64_t>(t) * act.stride);
+  }
+}
+
+bool uses_gemm(const type_kernels& tk, int64_t n_tokens) { return tk.gemm != nullptr && n_tokens >= tk.gemm_min_tokens; }
+
+}  // namespace
+
+void matmul(const isa_kernels& set, const MatrixView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
+  check_matrix(w);
+  if (w.rows == 0 || n_tokens <= 0) return;
+  const type_kernels* tk = kernels_for(set, w.type);
+  if (tk == nullptr) {
+    ref::matmul(w, x, n_tokens, y, pool);
+    return;
+  }
+  const int64_t rows = w.rows;
+  const int64_t cols = w.cols;
+  const bool use_gemm = uses_gemm(*tk, n_tokens);
+  const Activations act = prepare_activations(set, *tk, w, x, n_tokens, use_gemm, pool);
   if (!use_gemm) {
-    const row_dot_fn dot = tk->row_dot;
-    pool.parallel_chunks(rows, chunk, [&](int64_t r0, int64_t r1) {
-      for (int64_t r = r0; r < r1; ++r) {
-        const uint8_t* wrow = w.data + static_cast<uint64_t>(r) * w.row_stride;
-        for (int64_t t = 0; t < n_tokens; ++t) y[t * rows + r] = dot(cols, wrow, a + static_cast<uint64_t>(t) * a_stride);
-      }
-    });
+    pool.parallel_chunks(rows, row_chunk(rows, w.row_stride, pool.size()),
+                         [&](int64_t r0, int64_t r1) { row_dot_range(*tk, w, r0, r1, act, n_tokens, y); });
     return;
   }
 
@@ -163,7 +183,48 @@ void matmul(const isa_kernels& set, const MatrixView& w, const float* x, int64_t
         src = wpanel;
         stride = wp_bytes;
       }
-      tk->gemm(src, stride, nr, a, a_stride, n_tokens, cols, y + r0, rows);
+      tk->gemm(src, stride, nr, act.a, act.stride, n_tokens, cols, y + r0, rows);
+    }
+  });
+}
+
+void matmul_many(const isa_kernels& set, const MatrixView* ws, float* const* ys, int count, const float* x, int64_t n_tokens,
+                 ThreadPool& pool) {
+  if (count <= 0 || n_tokens <= 0) return;
+  // One dispatch when every matrix takes a row-dot path with the same activation layout (same
+  // columns, vec-dot type and row panel): a decode step's Q/K/V or gate/up. Otherwise (prompt
+  // chunks on the gemm path, mixed layouts) each matrix is its own matmul.
+  const type_kernels* first = kernels_for(set, ws[0].type);
+  bool fused = count > 1 && first != nullptr;
+  for (int i = 0; i < count && fused; ++i) {
+    check_matrix(ws[i]);
+    const type_kernels* tk = kernels_for(set, ws[i].type);
+    fused = tk != nullptr && !uses_gemm(*tk, n_tokens) && ws[i].cols == ws[0].cols &&
+            tensor::vec_dot_type(ws[i].type) == tensor::vec_dot_type(ws[0].type) && tk->pack_row_acts == first->pack_row_acts &&
+            (tk->pack_row_acts == nullptr || tk->row_act_bytes == first->row_act_bytes);
+  }
+  if (!fused) {
+    for (int i = 0; i < count; ++i) matmul(set, ws[i], x, n_tokens, ys[i], pool);
+    return;
+  }
+  const Activations act = prepare_activations(set, *first, ws[0], x, n_tokens, false, pool);
+  struct RowChunk {
+    int matrix;
+    int64_t r0, r1;
+  };
+  thread_local std::vector<RowChunk> chunk_list;
+  // A named reference: inside the lambda, running on other workers, `chunk_list` itself would
+  // name each worker's own (empty) thread_local vector.
+  std::vector<RowChunk>& chunks = chunk_list;
+  chunks.clear();
+  for (int i = 0; i < count; ++i) {
+    const int64_t chunk = row_chunk(ws[i].rows, ws[i].row_stride, pool.size());
+    for (int64_t r0 = 0; r0 < ws[i].rows; r0 += chunk) chunks.push_back({i, r0, r0 + chunk < ws[i].rows ? r0 + chunk : ws[i].rows});
+  }
+  pool.parallel_chunks(static_cast<int64_t>(chunks.size()), 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      const RowChunk& rc = chunks[static_cast<size_t>(c)];
+      row_dot_range(*kernels_for(set, ws[rc.matrix].type), ws[rc.matrix], rc.r0, rc.r1, act, n_tokens, ys[rc.matrix]);
     }
   });
 }

@@ -72,6 +72,9 @@ struct bound {
   static void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
     x86::matmul(Set(), w, x, n_tokens, y, pool);
   }
+  static void matmul_many(const MatrixView* ws, float* const* ys, int count, const float* x, int64_t n_tokens, ThreadPool& pool) {
+    x86::matmul_many(Set(), ws, ys, count, x, n_tokens, pool);
+  }
   static void quantize_row(tensor_type type, const float* x, void* y, int64_t n) { quantize_row_with(Set(), type, x, y, n); }
   static float vec_dot(tensor_type type, int64_t n, const void* w, const void* a) { return vec_dot_with(Set(), type, n, w, a); }
 };
@@ -82,6 +85,7 @@ op_table make_table() {
   op_table t = reference_op_table();
   t.name = s.name;
   t.matmul = bound<Set>::matmul;
+  t.matmul_many = bound<Set>::matmul_many;
   t.quantize_row = bound<Set>::quantize_row;
   t.vec_dot = bound<Set>::vec_dot;
   if (s.rms_norm != nullptr) t.rms_norm = s.rms_norm;

@@ -17,5 +17,8 @@ const op_table* avx512_op_table();
 // streams each weight row once against every token (row_dot) or packs panels and runs the gemm
 // tiles (batches of gemm_min_tokens and more). Types the set does not cover go to ref::matmul.
 void matmul(const isa_kernels& set, const MatrixView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool);
+// kernels::matmul_many on the same driver.
+void matmul_many(const isa_kernels& set, const MatrixView* ws, float* const* ys, int count, const float* x, int64_t n_tokens,
+                 ThreadPool& pool);
 
 }  // namespace plexus::kernels::x86

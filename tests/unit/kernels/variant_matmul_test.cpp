@@ -184,6 +184,48 @@ TEST(VariantMatmul, SmallBatchKQuantResultsEqualSingleTokenResults) {
   }
 }
 
+// matmul_many (a layer's Q/K/V or gate/up in one dispatch) equals separate matmuls bit for bit on
+// every variant: matrices of the same type, of types sharing a kernel layout (Q4_K + Q6_K) and of
+// types that do not (Q4_0 + Q6_K, F16 + Q8_0: run one by one), decode and prompt batch sizes.
+TEST(VariantMatmul, MatmulManyEqualsSeparateMatmuls) {
+  ThreadPool pool(2);
+  const int64_t cols = 512;
+  const std::vector<std::vector<tensor_type>> groups = {
+      {tensor_type::q4_k, tensor_type::q4_k, tensor_type::q4_k},
+      {tensor_type::q4_k, tensor_type::q6_k, tensor_type::q6_k},
+      {tensor_type::q4_0, tensor_type::q6_k},
+      {tensor_type::q8_0, tensor_type::q8_0},
+      {tensor_type::f16, tensor_type::q8_0, tensor_type::f32},
+  };
+  const int64_t rows[] = {67, 16, 16};
+  for (const op_table* variant : available_op_tables()) {
+    for (const auto& types : groups) {
+      std::vector<test_matrix> ms;
+      std::vector<MatrixView> views;
+      for (size_t i = 0; i < types.size(); ++i) {
+        ms.push_back(make_matrix(types[i], rows[i], cols, 0, static_cast<uint32_t>(40 + i)));
+      }
+      for (const test_matrix& m : ms) views.push_back(m.view);
+      for (int64_t n_tokens : {1, 3, 8, 40}) {
+        const auto x = random_floats(static_cast<size_t>(n_tokens * cols), static_cast<uint32_t>(n_tokens));
+        std::vector<std::vector<float>> together(types.size()), alone(types.size());
+        std::vector<float*> outs;
+        for (size_t i = 0; i < types.size(); ++i) {
+          together[i].assign(static_cast<size_t>(n_tokens * rows[i]), NAN);
+          alone[i].assign(together[i].size(), NAN);
+          outs.push_back(together[i].data());
+          variant->matmul(views[i], x.data(), n_tokens, alone[i].data(), pool);
+        }
+        variant->matmul_many(views.data(), outs.data(), static_cast<int>(views.size()), x.data(), n_tokens, pool);
+        for (size_t i = 0; i < types.size(); ++i) {
+          EXPECT_EQ(together[i], alone[i]) << variant->name << " matrix " << i << " " << tensor_type_name(types[i]) << " n_tokens "
+                                           << n_tokens;
+        }
+      }
+    }
+  }
+}
+
 // All-zero weights and activations give exactly 0 on both paths; so does a zero activation row
 // against random weights.
 TEST(VariantMatmul, ZerosGiveZeros) {
