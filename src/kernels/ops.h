@@ -27,8 +27,8 @@ struct MatrixView {
 void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool);
 
 // ys[i] = ws[i] x for i < count: matrices of equal cols applied to the same x (a layer's Q, K and V,
-// or gate and up). Each result equals matmul(ws[i], x, ...) bit for bit; a decode step runs them
-// in one pool dispatch with one activation conversion where the matrices share a kernel path.
+// or gate and up). Each result equals matmul(ws[i], x, ...) bit for bit; a single-token step runs
+// them in one pool dispatch with one activation conversion where the matrices share a kernel path.
 void matmul_many(const MatrixView* ws, float* const* ys, int count, const float* x, int64_t n_tokens, ThreadPool& pool);
 
 // out[c] = w[row][c] as f32 (embedding lookup).
