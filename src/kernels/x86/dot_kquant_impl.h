@@ -24,6 +24,7 @@ float dot_q2_k_q8_k(int64_t n, const void* w, const void* a) {
   const __m128i m4 = _mm_set1_epi8(0x0f);
   __m256 acc = _mm256_setzero_ps(), acc_min = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / tensor::qk_k; ++i) {
+    prefetch_ahead(x + i, sizeof(x[i]));
     const __m128i packed = load128(x[i].scales);
     const __m128i sc = _mm_and_si128(packed, m4);
     const __m128i mins = _mm_and_si128(_mm_srli_epi16(packed, 4), m4);
@@ -49,6 +50,7 @@ float dot_q3_k_q8_k(int64_t n, const void* w, const void* a) {
   const __m256i bit2 = _mm256_set1_epi8(4);
   __m256 acc = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / tensor::qk_k; ++i) {
+    prefetch_ahead(x + i, sizeof(x[i]));
     const __m128i sc = unpack_q3_k_scales(x[i].scales);
     // u = q + 4 in [0, 7]: start from -4 * sum(scale * bsum).
     const __m256i offset = _mm256_madd_epi16(_mm256_cvtepi8_epi16(sc), load256(y[i].bsums));
@@ -77,6 +79,7 @@ inline float dot_q45_k(int64_t n, const void* w, const void* a) {
   const __m256i m4 = _mm256_set1_epi8(0x0f);
   __m256 acc = _mm256_setzero_ps(), acc_min = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / tensor::qk_k; ++i) {
+    prefetch_ahead(x + i, sizeof(x[i]));
     uint32_t sc[2], m[2];
     unpack_k4_scales(x[i].scales, sc, m);
     const __m128i mins8 = _mm_set_epi32(0, 0, static_cast<int>(m[1]), static_cast<int>(m[0]));
@@ -117,6 +120,7 @@ float dot_q6_k_q8_k(int64_t n, const void* w, const void* a) {
   const __m256i m30 = _mm256_set1_epi8(0x30);
   __m256 acc = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / tensor::qk_k; ++i) {
+    prefetch_ahead(x + i, sizeof(x[i]));
     const __m128i sc = load128(x[i].scales);
     // u = q + 32 in [0, 63]: start from -32 * sum(scale * bsum).
     const __m256i offset = _mm256_madd_epi16(_mm256_cvtepi8_epi16(sc), load256(y[i].bsums));
