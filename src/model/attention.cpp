@@ -9,7 +9,7 @@
 namespace plexus::model {
 
 void attend_batch(const AttentionShape& shape, int64_t layer, const std::vector<BatchToken>& batch, const float* q,
-                  KvCache& cache, float* out, std::vector<float>& /*scores*/, ThreadPool& pool) {
+                  KvCache& cache, float* out, std::vector<const float*>& block_scratch, ThreadPool& pool) {
   const int64_t n = static_cast<int64_t>(batch.size());
   const int64_t hd = shape.head_dim;
   const int64_t q_width = shape.n_head * hd;
@@ -32,13 +32,14 @@ void attend_batch(const AttentionShape& shape, int64_t layer, const std::vector<
   }
   // Per worker: the key and value block pointers of one span ([max_blocks] each).
   const auto max_blocks = static_cast<size_t>((max_span + bs - 1) / bs);
-  std::vector<const float*> chunk_ptrs(2 * max_blocks * static_cast<size_t>(pool.size()));
+  const size_t scratch = 2 * max_blocks * static_cast<size_t>(pool.size());
+  if (block_scratch.size() < scratch) block_scratch.resize(scratch);
 
   // Work items: (token, kv head) pairs, split evenly over the workers. Each item is the `group`
   // query heads of that kv head, which read every key and value row of the span once together.
   const int64_t items = n * shape.n_head_kv;
   pool.run([&](int worker, int n_workers) {
-    const float** k_chunks = chunk_ptrs.data() + 2 * max_blocks * static_cast<size_t>(worker);
+    const float** k_chunks = block_scratch.data() + 2 * max_blocks * static_cast<size_t>(worker);
     const float** v_chunks = k_chunks + max_blocks;
     const int64_t begin = items * worker / n_workers;
     const int64_t end = items * (worker + 1) / n_workers;

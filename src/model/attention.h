@@ -25,8 +25,8 @@ struct AttentionShape {
 // sequence in the batch (encoders evaluate a whole sequence in one batch).
 // Each (token, kv head) pair is one kernels::attention_group call over the cache blocks of its span
 // (the group of query heads sharing that kv head together, online softmax), split over the pool.
-// scores: unused since the softmax is fused into the kernel; kept for the callers' scratch.
+// block_scratch: the workers' key/value block pointer lists, grown as needed and reused.
 void attend_batch(const AttentionShape& shape, int64_t layer, const std::vector<BatchToken>& batch, const float* q,
-                  KvCache& cache, float* out, std::vector<float>& scores, ThreadPool& pool);
+                  KvCache& cache, float* out, std::vector<const float*>& block_scratch, ThreadPool& pool);
 
 }  // namespace plexus::model

@@ -125,7 +125,7 @@ void DecoderModel::attention_layer(const DecoderLayer& layer, int64_t il, const 
   }
 
   AttentionShape shape{c.n_head, c.n_head_kv, c.head_dim, c.causal};
-  attend_batch(shape, il, batch, s.q.data(), cache, s.attn.data(), s.scores, pool);
+  attend_batch(shape, il, batch, s.q.data(), cache, s.attn.data(), s.attn_blocks, pool);
 
   kernels::matmul(layer.wo, s.attn.data(), n, s.ffn_out.data(), pool);
   kernels::add(s.x.data(), s.ffn_out.data(), n * d);

@@ -71,7 +71,8 @@ struct BatchToken {
 // Per-caller work buffers, grown on demand and reused across steps (no allocation in steady state).
 // Not thread-safe.
 struct ForwardScratch {
-  std::vector<float> x, h, q, k, v, attn, gate, up, ffn_out, scores, logits_in;
+  std::vector<float> x, h, q, k, v, attn, gate, up, ffn_out, logits_in;
+  std::vector<const float*> attn_blocks;  // attend_batch: each worker's key/value block pointers
 };
 
 class Model {

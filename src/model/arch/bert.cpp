@@ -129,7 +129,7 @@ class BertModel final : public Model {
         std::copy_n(s.v.data() + i * d, d, cache.value(il, t.seq, t.pos));
       }
       // Every token sees all tokens of its own sequence (non-causal), never another sequence's.
-      attend_batch(shape, il, batch, s.q.data(), cache, s.attn.data(), s.scores, pool);
+      attend_batch(shape, il, batch, s.q.data(), cache, s.attn.data(), s.attn_blocks, pool);
       kernels::matmul(l.wo, s.attn.data(), n, s.ffn_out.data(), pool);
       add_bias_rows(s.ffn_out.data(), l.bo, n);
       kernels::add(x, s.ffn_out.data(), n * d);
