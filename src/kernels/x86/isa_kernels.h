@@ -20,6 +20,10 @@ using row_dot_fn = float (*)(int64_t n, const void* w, const void* a);
 // a + t * a_stride, each equal bit for bit to row_dot(n, w, a_t).
 using row_dots_fn = void (*)(int64_t n, const void* w, const uint8_t* a, uint64_t a_stride, int64_t n_tok, float* out,
                              int64_t out_stride);
+// kernels::attention_group (contract in ops.h).
+using attention_group_fn = void (*)(const float* q, int64_t q_stride, int64_t n_q, int64_t head_dim, float scale,
+                                    const float* const* k_chunks, const float* const* v_chunks, int64_t chunk_rows,
+                                    int64_t n_rows, int64_t row_stride, float* out, int64_t out_stride);
 // Float row -> activation type (bytes identical to tensor::quantize_row).
 using quantize_fn = void (*)(const float* x, void* y, int64_t n);
 // Bytes of one packed row of k elements (a multiple of 64).
@@ -63,7 +67,7 @@ struct isa_kernels {
   void (*add)(float* y, const float* x, int64_t n) = nullptr;
   float (*dot_f32)(const float* a, const float* b, int64_t n) = nullptr;
   void (*axpy_f32)(float* y, float a, const float* x, int64_t n) = nullptr;
-  void (*attention_group)(const float*, int64_t, int64_t, int64_t, float, const float* const*, const float* const*, int64_t, int64_t, int64_t, float*, int64_t) = nullptr;  // ops.h
+  attention_group_fn attention_group = nullptr;
 };
 
 // Each per-ISA file adds its kernels to a set (called once, by x86_tables.cpp, and only when the

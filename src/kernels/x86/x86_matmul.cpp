@@ -9,7 +9,8 @@
 //    get their activations repacked for that first; types with row_dots unpack each row once for
 //    up to 8 tokens).
 // 3. Larger batches (prompt chunks): rows are split into blocks of up to kMaxBlockRows, taken in
-//    turn by the workers; a worker packs a block's rows into its own panel (kept in L2) and runs the gemm tiles over all tokens.
+//    turn by the workers; a worker packs a block's rows into its own panel (kept in L2) and runs
+//    the gemm tiles over all tokens.
 // Per output the sequence of operations is fixed by the type and the path (row_dot or gemm), never
 // by the thread count or block boundaries, so results do not depend on the pool size.
 #include <cstdio>
@@ -212,6 +213,7 @@ void matmul_many(const isa_kernels& set, const MatrixView* ws, float* const* ys,
   const Activations act = prepare_activations(set, *first, ws[0], x, n_tokens, false, pool);
   struct RowChunk {
     int matrix;
+    const type_kernels* tk;
     int64_t r0, r1;
   };
   thread_local std::vector<RowChunk> chunk_list;
@@ -220,13 +222,14 @@ void matmul_many(const isa_kernels& set, const MatrixView* ws, float* const* ys,
   std::vector<RowChunk>& chunks = chunk_list;
   chunks.clear();
   for (int i = 0; i < count; ++i) {
+    const type_kernels* tk = kernels_for(set, ws[i].type);
     const int64_t chunk = row_chunk(ws[i].rows, ws[i].row_stride, pool.size());
-    for (int64_t r0 = 0; r0 < ws[i].rows; r0 += chunk) chunks.push_back({i, r0, r0 + chunk < ws[i].rows ? r0 + chunk : ws[i].rows});
+    for (int64_t r0 = 0; r0 < ws[i].rows; r0 += chunk) chunks.push_back({i, tk, r0, r0 + chunk < ws[i].rows ? r0 + chunk : ws[i].rows});
   }
   pool.parallel_chunks(static_cast<int64_t>(chunks.size()), 1, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
       const RowChunk& rc = chunks[static_cast<size_t>(c)];
-      row_dot_range(*kernels_for(set, ws[rc.matrix].type), ws[rc.matrix], rc.r0, rc.r1, act, n_tokens, ys[rc.matrix]);
+      row_dot_range(*rc.tk, ws[rc.matrix], rc.r0, rc.r1, act, n_tokens, ys[rc.matrix]);
     }
   });
 }
