@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_random.h"
 #include "kernels/op_table.h"
 
 namespace plexus::kernels {
@@ -27,14 +28,6 @@ constexpr int64_t kHeadDim = 64;
 constexpr int64_t kHeadsKv = 4;
 constexpr int64_t kBlockRows = 16;
 const int64_t kSpans[] = {128, 512, 2048};
-
-std::vector<float> random_floats(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float& x : v) x = dist(rng);
-  return v;
-}
 
 // The K and V rows of one span in cache blocks taken from a pool in shuffled order.
 struct paged_cache {

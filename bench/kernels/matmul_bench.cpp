@@ -11,10 +11,10 @@
 
 #include <cstring>
 #include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
+#include "bench_random.h"
 #include "core/thread_pool.h"
 #include "kernels/op_table.h"
 #include "tensor/quant.h"
@@ -34,14 +34,6 @@ struct shape {
 const shape kShapes[] = {{2048, 2048}, {5632, 2048}};
 const int64_t kTokens[] = {1, 4, 8, 16, 32, 64, 512};
 const int kThreads[] = {1, 2};
-
-std::vector<float> random_floats(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float& x : v) x = dist(rng);
-  return v;
-}
 
 // `copies` copies of a [rows, cols] matrix of `type`: 64 distinct random rows, repeated.
 struct weights {
