@@ -16,6 +16,7 @@
 
 #include "bench_random.h"
 #include "core/thread_pool.h"
+#include "kernels/interleave.h"
 #include "kernels/op_table.h"
 #include "tensor/quant.h"
 
@@ -43,7 +44,9 @@ struct weights {
   std::vector<MatrixView> copies;
 };
 
-weights make_weights(tensor_type type, shape s, int copies) {
+// rows16: every copy interleaved (kernels/interleave.h), as the model loader does on CPUs whose
+// matmul has rows16 kernels for the type.
+weights make_weights(tensor_type type, shape s, int copies, bool rows16) {
   weights w;
   w.row_bytes = *row_bytes(type, static_cast<uint64_t>(s.cols));
   w.matrix_bytes = w.row_bytes * static_cast<uint64_t>(s.rows);
@@ -57,13 +60,21 @@ weights make_weights(tensor_type type, shape s, int copies) {
     if (c > 0) std::memcpy(base + c * w.matrix_bytes, base, w.matrix_bytes);
     w.copies.push_back(MatrixView{type, s.rows, s.cols, w.row_bytes, base + c * w.matrix_bytes});
   }
+  if (rows16) {
+    interleave_rows16_in_place(w.copies[0], base);
+    for (size_t c = 1; c < w.copies.size(); ++c) {
+      std::memcpy(base + c * w.matrix_bytes, base, w.matrix_bytes);
+      w.copies[c].layout = matrix_layout::rows16;
+    }
+  }
   return w;
 }
 
-void bm_matmul(benchmark::State& state, const op_table* table, tensor_type type, shape s, int64_t n_tokens, int threads) {
+void bm_matmul(benchmark::State& state, const op_table* table, tensor_type type, shape s, int64_t n_tokens, int threads,
+               bool rows16) {
   const uint64_t one = *row_bytes(type, static_cast<uint64_t>(s.cols)) * static_cast<uint64_t>(s.rows);
   const int copies = n_tokens == 1 ? static_cast<int>((kStreamBytes + one - 1) / one) : 1;
-  const weights w = make_weights(type, s, copies);
+  const weights w = make_weights(type, s, copies, rows16);
   const auto x = random_floats(static_cast<size_t>(n_tokens * s.cols), 2);
   std::vector<float> y(static_cast<size_t>(n_tokens * s.rows));
   ThreadPool pool(threads);
@@ -119,12 +130,15 @@ int register_all() {
         for (int64_t n : kTokens) {
           if (reference && n > 64) continue;
           for (int threads : kThreads) {
-            const std::string name = std::string("matmul/") + table->name + "/" + tensor_type_name(type) + "/" +
-                                     std::to_string(s.rows) + "x" + std::to_string(s.cols) + "/n:" + std::to_string(n) +
-                                     "/threads:" + std::to_string(threads);
-            benchmark::RegisterBenchmark(name.c_str(), bm_matmul, table, type, s, n, threads)
-                ->Unit(benchmark::kMicrosecond)
-                ->UseRealTime();
+            for (bool rows16 : {false, true}) {
+              if (rows16 && !table->has_rows16(type)) continue;
+              const std::string name = std::string("matmul/") + table->name + (rows16 ? "-rows16/" : "/") +
+                                       tensor_type_name(type) + "/" + std::to_string(s.rows) + "x" + std::to_string(s.cols) +
+                                       "/n:" + std::to_string(n) + "/threads:" + std::to_string(threads);
+              benchmark::RegisterBenchmark(name.c_str(), bm_matmul, table, type, s, n, threads, rows16)
+                  ->Unit(benchmark::kMicrosecond)
+                  ->UseRealTime();
+            }
           }
         }
       }

@@ -38,6 +38,7 @@ struct BenchArgs {
   double bandwidth_seconds = 1.0;
   bool json = false;
   bool mmap = false;  // weights from the mapped file instead of huge pages
+  bool no_repack = false;  // keep GGUF's row-major weights (no interleaved kernel layouts)
 };
 
 struct TestResult {
@@ -261,7 +262,7 @@ int run(const BenchArgs& args) {
   double bandwidth = measure_read_bandwidth(pool, bw_bytes, args.bandwidth_seconds);
   const bool rss_reset = reset_peak_rss();
 
-  auto loaded = runtime::load_model(args.model, {args.mmap ? FileLoad::map : FileLoad::huge_pages});
+  auto loaded = runtime::load_model(args.model, {args.mmap ? FileLoad::map : FileLoad::huge_pages, !args.no_repack});
   if (!loaded.ok()) return fail(loaded.status());
   const runtime::LoadedModel& model = **loaded;
   if (!model.model->can_generate()) return fail("'" + args.model + "' is an encoder: it cannot generate");
@@ -361,6 +362,7 @@ void add_bench_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--json", args->json, "Print a JSON array, one object per test");
   cmd->add_flag("--mmap", args->mmap, "Use the weights from the mapped file (4 KiB pages) instead of huge pages");
+  cmd->add_flag("--no-repack", args->no_repack, "Keep the file's row-major weights instead of the kernels' interleaved layouts");
   cmd->callback([args] { exit_code() = run(*args); });
 }
 

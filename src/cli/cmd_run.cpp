@@ -46,6 +46,7 @@ struct RunArgs {
   int threads = 0;
   bool verbose = false;
   bool mmap = false;
+  bool no_repack = false;
   std::string format = "text";
   int32_t top = 0;
   float typical_p = 1.0f;
@@ -235,7 +236,7 @@ int run(const RunArgs& args) {
     setup.grammar = std::move(grammar).value();
   }
   const auto t0 = std::chrono::steady_clock::now();
-  auto loaded_or = runtime::load_model(args.model, {args.mmap ? FileLoad::map : FileLoad::huge_pages});
+  auto loaded_or = runtime::load_model(args.model, {args.mmap ? FileLoad::map : FileLoad::huge_pages, !args.no_repack});
   if (!loaded_or.ok()) return fail(loaded_or.status());
   std::shared_ptr<const runtime::LoadedModel> loaded_model(std::move(loaded_or).value());
   const runtime::LoadedModel* loaded = loaded_model.get();
@@ -307,6 +308,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("-t,--threads", args->threads, "Compute threads (default: all cores)");
   cmd->add_flag("--verbose", args->verbose, "Print load time and tokens/s to stderr");
   cmd->add_flag("--mmap", args->mmap, "Use the weights from the mapped file (lazy; 4 KiB pages) instead of huge pages");
+  cmd->add_flag("--no-repack", args->no_repack, "Keep the file's row-major weights instead of the kernels' interleaved layouts");
   cmd->add_option("--format", args->format, "Output: text or jsonl (one JSON object per token)")->capture_default_str();
   cmd->add_option("--top", args->top, "With --format jsonl: the N most likely tokens with log-probabilities");
   cmd->add_option("--typical-p", args->typical_p, "Locally typical sampling mass (1 = off)")->capture_default_str();

@@ -42,6 +42,7 @@ struct ServeArgs {
   int max_n = 8;
   std::string pooling;  // embeddings pooling for models whose file names none
   bool mmap = false;    // weights from the mapped file instead of huge pages
+  bool no_repack = false;  // keep row-major weights (no interleaved kernel layouts)
 };
 
 Status read_keys_file(const std::string& path, std::vector<std::string>& keys) {
@@ -101,6 +102,7 @@ int serve(const ServeArgs& a) {
   o.models.engine.max_queue = a.queue;
   o.limits.max_n = a.max_n;
   o.models.load.load = a.mmap ? FileLoad::map : FileLoad::huge_pages;
+  o.models.load.repack = !a.no_repack;
   if (!a.pooling.empty() && (!model::parse_pooling(a.pooling, o.models.embedder.pooling) ||
                              o.models.embedder.pooling == model::pooling_type::none)) {
     return fail("--pooling must be mean, cls or last");
@@ -156,6 +158,7 @@ void add_serve_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--max-n", a->max_n, "Largest 'n' (choices per request)")->capture_default_str();
   cmd->add_flag("--mmap", a->mmap, "Use weights from the mapped files (lazy; 4 KiB pages) instead of huge pages");
+  cmd->add_flag("--no-repack", a->no_repack, "Keep the files' row-major weights instead of the kernels' interleaved layouts");
   cmd->add_option("--pooling", a->pooling,
                   "Embeddings pooling (mean, cls, last) for models whose file names none (/v1/embeddings)");
   cmd->callback([a] { exit_code() = serve(*a); });

@@ -91,6 +91,21 @@ Result<std::unique_ptr<MappedFile>> MappedFile::open(const std::string& path, Fi
   return file;
 }
 
+Status MappedFile::edit(const std::function<void(uint8_t* image)>& edit) {
+  if (!is_private()) return unsupported("'" + path_ + "' is mapped from the page cache and cannot be edited in place");
+  if (heap_ != nullptr) {
+    edit(heap_.get());
+    return {};
+  }
+  // The whole mapping changes protection at once: splitting it would split its huge pages.
+  if (::mprotect(anon_base_, static_cast<size_t>(anon_bytes_), PROT_READ | PROT_WRITE) != 0) {
+    return io_error("cannot make the image of '" + path_ + "' writable: " + std::strerror(errno));
+  }
+  edit(const_cast<uint8_t*>(data_));  // data_ lies inside anon_base_, which this object owns
+  (void)::mprotect(anon_base_, static_cast<size_t>(anon_bytes_), PROT_READ);
+  return {};
+}
+
 std::unique_ptr<MappedFile> MappedFile::from_bytes(std::span<const uint8_t> bytes) {
   std::unique_ptr<MappedFile> file(new MappedFile());
   file->path_ = "<memory>";

@@ -5,11 +5,13 @@
 //    stopped at every 4 KiB boundary: decode, which reads every weight once per token, runs
 //    closer to the memory bandwidth (docs/PERFORMANCE.md). It costs reading the whole file at
 //    open. Where the kernel offers no transparent huge pages it falls back to map.
-// Thread-safe: immutable after construction; the bytes may be read from any thread.
+// Thread-safe: immutable after construction, except through edit(), which the owner calls before
+// sharing the image; the bytes may then be read from any thread.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -37,6 +39,13 @@ class MappedFile {
   std::span<const uint8_t> bytes() const { return {data_, static_cast<size_t>(size_)}; }
   const std::string& path() const { return path_; }
   bool in_huge_pages() const { return anon_bytes_ != 0; }
+  // Whether the image is this process's own memory (huge_pages, from_bytes) rather than the page
+  // cache's pages, so that edit() may rewrite it.
+  bool is_private() const { return anon_bytes_ != 0 || heap_ != nullptr; }
+  // Runs `edit` on the first byte of a private image with the write protection lifted (the loader
+  // rewrites weights into the kernels' layouts, in place, before anything else reads them).
+  // unsupported for a mapped file. Not thread-safe: nothing may read the image meanwhile.
+  Status edit(const std::function<void(uint8_t* image)>& edit);
 
  private:
   MappedFile() = default;

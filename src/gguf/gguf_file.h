@@ -86,6 +86,8 @@ class GgufFile {
   uint64_t data_offset() const { return data_offset_; }  // start of the tensor data section
   uint64_t file_size() const { return file_->size(); }
   const MappedFile& mapping() const { return *file_; }
+  // For MappedFile::edit while loading (tensor views stay valid: the image does not move).
+  MappedFile& mutable_mapping() { return *file_; }
 
   const std::vector<KeyValue>& metadata() const { return kvs_; }
   const Value* find(std::string_view key) const;  // nullptr when absent

@@ -42,6 +42,8 @@ struct op_table {
                           int64_t row_stride, float* out, int64_t out_stride);
   // Several matrices over the same x (contract in ops.h).
   void (*matmul_many)(const MatrixView* ws, float* const* ys, int count, const float* x, int64_t n_tokens, ThreadPool& pool);
+  // Whether matmul has rows16 kernels for the type (contract in ops.h).
+  bool (*has_rows16)(tensor_type type);
 };
 
 // The table the public ops use (selected once per process).

@@ -30,10 +30,12 @@ void ref_matmul_many(const MatrixView* ws, float* const* ys, int count, const fl
   for (int i = 0; i < count; ++i) ref::matmul(ws[i], x, n_tokens, ys[i], pool);
 }
 
+bool no_rows16(tensor_type) { return false; }
+
 constexpr op_table kReferenceTable = {
     "ref",         ref::matmul, ref::get_row, ref::rms_norm,  ref::layer_norm,    ref::rope,       ref::softmax,
     ref::silu_mul, ref::gelu,   ref::add,     ref_dot_f32,    ref_axpy_f32,       tensor::quantize_row, tensor::vec_dot,
-    ref::attention_group, ref_matmul_many,
+    ref::attention_group, ref_matmul_many, no_rows16,
 };
 
 // The best variant this CPU can run.
@@ -94,6 +96,8 @@ void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, Thr
 void matmul_many(const MatrixView* ws, float* const* ys, int count, const float* x, int64_t n_tokens, ThreadPool& pool) {
   active_op_table().matmul_many(ws, ys, count, x, n_tokens, pool);
 }
+
+bool matmul_has_rows16(tensor_type type) { return active_op_table().has_rows16(type); }
 
 void get_row(const MatrixView& w, int64_t row, float* out) { active_op_table().get_row(w, row, out); }
 

@@ -11,14 +11,22 @@
 
 namespace plexus::kernels {
 
-// A 2-D weight matrix stored row-major in `type`: row r (of `cols` elements) starts at
-// data + r * row_stride bytes. In GGUF terms cols = dims[0], rows = dims[1].
+// How a matrix's rows lie in memory.
+enum class matrix_layout : uint8_t {
+  rows,    // row-major as in GGUF: row r starts at data + r * row_stride
+  rows16,  // groups of 16 rows interleaved per super-block (kernels/interleave.h); rows % 16 == 0
+           // and row_stride is exactly one row's bytes, so group g starts at data + 16 g row_stride
+};
+
+// A 2-D weight matrix in `type`: row r (of `cols` elements) starts at data + r * row_stride bytes
+// (layout rows). In GGUF terms cols = dims[0], rows = dims[1].
 struct MatrixView {
   tensor_type type = tensor_type::f32;
   int64_t rows = 0;
   int64_t cols = 0;
   uint64_t row_stride = 0;
   const uint8_t* data = nullptr;
+  matrix_layout layout = matrix_layout::rows;
 };
 
 // y[t][r] = sum_c w[r][c] * x[t][c] for t < n_tokens.
@@ -30,6 +38,11 @@ void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, Thr
 // or gate and up). Each result equals matmul(ws[i], x, ...) bit for bit; a single-token step runs
 // them in one pool dispatch with one activation conversion where the matrices share a kernel path.
 void matmul_many(const MatrixView* ws, float* const* ys, int count, const float* x, int64_t n_tokens, ThreadPool& pool);
+
+// Whether matmul on this CPU has kernels that read `type` in the rows16 layout (faster than the
+// row-major ones); the model loader interleaves weight matrices only then. Every variant still
+// accepts rows16 matrices of any type that has the layout (the others convert groups back).
+bool matmul_has_rows16(tensor_type type);
 
 // out[c] = w[row][c] as f32 (embedding lookup).
 void get_row(const MatrixView& w, int64_t row, float* out);

@@ -26,6 +26,15 @@ DecoderModel::DecoderModel(ModelConfig config, DecoderWeights weights) : w_(std:
   config_ = std::move(config);
 }
 
+std::vector<kernels::MatrixView*> DecoderModel::matmul_weights() {
+  std::vector<kernels::MatrixView*> out;
+  for (DecoderLayer& l : w_.layers) {
+    for (kernels::MatrixView* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) out.push_back(m);
+  }
+  if (w_.output.data != w_.token_embd.data) out.push_back(&w_.output);
+  return out;
+}
+
 Status DecoderModel::run_layers(const std::vector<BatchToken>& batch, KvCache& cache, ForwardScratch& s,
                                 ThreadPool& pool) const {
   const ModelConfig& c = config_;

@@ -41,6 +41,8 @@ class DecoderModel final : public Model {
   // The final hidden states after output_norm (before the output projection).
   Status forward_hidden(const std::vector<BatchToken>& batch, KvCache& cache, ForwardScratch& scratch,
                         ThreadPool& pool, std::vector<float>& hidden) const override;
+  // Every layer's projections, and the output head unless it is the (tied) token embedding.
+  std::vector<kernels::MatrixView*> matmul_weights() override;
 
  private:
   // Embedding lookup and every layer; leaves the residual stream in scratch.x [n, n_embd].

@@ -13,6 +13,7 @@
 #include "core/status.h"
 #include "core/thread_pool.h"
 #include "gguf/gguf_file.h"
+#include "kernels/ops.h"
 #include "model/kv_cache.h"
 
 namespace plexus::model {
@@ -93,6 +94,9 @@ class Model {
     (void)batch, (void)cache, (void)scratch, (void)pool, (void)hidden;
     return unsupported("architecture '" + config_.arch + "' cannot produce hidden states");
   }
+  // The weight matrices this model reads only through matmul (never get_row), as views it owns:
+  // the loader may convert them in place into a faster kernel layout before sharing the model.
+  virtual std::vector<kernels::MatrixView*> matmul_weights() { return {}; }
   // False for encoders (no output head): they embed but cannot generate text.
   virtual bool can_generate() const { return true; }
 

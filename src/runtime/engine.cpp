@@ -145,6 +145,10 @@ void Engine::admit_waiting() {
     seq->stats.stop_reason = "cancelled";
     seq->request.sink->on_done(seq->stats, {});
   }
+  if (!dropped.empty()) {  // they end here, so they count as done like those cancelled while running
+    std::lock_guard<std::mutex> lock(mutex_);
+    metrics_.requests_done += static_cast<int64_t>(dropped.size());
+  }
   for (auto& seq : active_) {
     if (std::find(cancelled.begin(), cancelled.end(), seq->id) != cancelled.end()) {
       seq->stats.stop_reason = "cancelled";

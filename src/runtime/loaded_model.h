@@ -37,6 +37,10 @@ struct LoadOptions {
   // Weights in transparent huge pages (read at load; faster decode), or the file mapped in place
   // (lazy, shares the page cache). See core/mapped_file.h.
   FileLoad load = FileLoad::huge_pages;
+  // Rewrite the weight matrices this CPU's kernels read faster in an interleaved layout
+  // (kernels/interleave.h) in place after loading. Applies only to huge_pages (a private image);
+  // false keeps GGUF's row-major bytes (--no-repack, for A/B measurements).
+  bool repack = true;
 };
 
 Result<std::unique_ptr<LoadedModel>> load_model(const std::string& path, const LoadOptions& options = {});

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "kernels/interleave.h"
 #include "kernels/ref/ref_ops.h"
 #include "tensor/quant.h"
 #include "tensor/type_ops.h"
@@ -30,6 +31,10 @@ void check_matrix(const char* function, const MatrixView& w) {
   const auto bytes = row_bytes(w.type, static_cast<uint64_t>(w.cols));
   if (!bytes) bad_matrix(function, w, "cols is not a whole number of blocks");
   if (w.rows > 1 && w.row_stride < *bytes) bad_matrix(function, w, "row_stride is shorter than a row");
+  if (w.layout == matrix_layout::rows16 &&
+      (!rows16_layout_exists(w.type) || w.rows % kRowsPerGroup != 0 || w.row_stride != *bytes)) {
+    bad_matrix(function, w, "not a valid rows16 matrix (type without the layout, rows not a multiple of 16, or padded rows)");
+  }
   const uint32_t align = tensor::required_alignment(w.type);
   if (reinterpret_cast<uintptr_t>(w.data) % align != 0 || (w.rows > 1 && w.row_stride % align != 0)) {
     bad_matrix(function, w, "data is not aligned for its type");
@@ -64,6 +69,23 @@ void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, Thr
 
   const tensor::vec_dot_fn dot = ops->vec_dot;
   const int64_t rows = w.rows;
+  if (w.layout == matrix_layout::rows16) {
+    // Each group converted back to its 16 rows, then the same dots as the row-major layout.
+    const uint64_t group_bytes = kRowsPerGroup * w.row_stride;
+    pool.parallel_for(rows / kRowsPerGroup, [&](int64_t g0, int64_t g1) {
+      std::vector<uint8_t> group_rows(static_cast<size_t>(group_bytes));
+      for (int64_t g = g0; g < g1; ++g) {
+        deinterleave_group16(w.type, cols, w.data + static_cast<uint64_t>(g) * group_bytes, group_rows.data());
+        for (int64_t i = 0; i < kRowsPerGroup; ++i) {
+          const uint8_t* wrow = group_rows.data() + static_cast<uint64_t>(i) * w.row_stride;
+          for (int64_t t = 0; t < n_tokens; ++t) {
+            y[t * rows + g * kRowsPerGroup + i] = dot(cols, wrow, acts + static_cast<uint64_t>(t) * act_bytes);
+          }
+        }
+      }
+    });
+    return;
+  }
   pool.parallel_for(rows, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const uint8_t* wrow = w.data + static_cast<uint64_t>(r) * w.row_stride;
@@ -78,6 +100,13 @@ void get_row(const MatrixView& w, int64_t row, float* out) {
   check_matrix("get_row", w);
   if (row < 0 || row >= w.rows) bad_matrix("get_row", w, "row index out of range");
   if (!tensor::can_dequantize(w.type)) bad_matrix("get_row", w, "type cannot be dequantized");
+  if (w.layout == matrix_layout::rows16) {
+    std::vector<uint8_t> group_rows(static_cast<size_t>(kRowsPerGroup * w.row_stride));
+    const int64_t g = row / kRowsPerGroup;
+    deinterleave_group16(w.type, w.cols, w.data + static_cast<uint64_t>(g * kRowsPerGroup) * w.row_stride, group_rows.data());
+    tensor::dequantize_row(w.type, group_rows.data() + static_cast<uint64_t>(row % kRowsPerGroup) * w.row_stride, out, w.cols);
+    return;
+  }
   tensor::dequantize_row(w.type, w.data + static_cast<uint64_t>(row) * w.row_stride, out, w.cols);
 }
 

@@ -4,5 +4,6 @@
 #define PLEXUS_X86_REGISTER_DOT
 #include "kernels/x86/dot_kquant_impl.h"
 #include "kernels/x86/dot_legacy_impl.h"
+#include "kernels/x86/dot_rows16_impl.h"
 #include "kernels/x86/quantize_impl.h"
 #include "kernels/x86/register_impl.h"

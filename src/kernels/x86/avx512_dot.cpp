@@ -5,5 +5,6 @@
 #define PLEXUS_X86_REGISTER_DOT
 #include "kernels/x86/dot_kquant512_impl.h"
 #include "kernels/x86/dot_legacy_impl.h"
+#include "kernels/x86/dot_rows16_512_impl.h"
 #include "kernels/x86/quantize_impl.h"
 #include "kernels/x86/register_impl.h"

@@ -20,6 +20,11 @@ using row_dot_fn = float (*)(int64_t n, const void* w, const void* a);
 // a + t * a_stride, each equal bit for bit to row_dot(n, w, a_t).
 using row_dots_fn = void (*)(int64_t n, const void* w, const uint8_t* a, uint64_t a_stride, int64_t n_tok, float* out,
                              int64_t out_stride);
+// The dots of one interleaved group of 16 weight rows (kernels/interleave.h) with n_tok activation
+// rows: out[t * out_stride + r] = w_r . a_t for r < 16, with a_t at a + t * a_stride (a row panel
+// made by pack_rows16_acts). A token's results do not depend on n_tok, bit for bit.
+using rows16_dots_fn = void (*)(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, int64_t n_tok,
+                                float* out, int64_t out_stride);
 // kernels::attention_group (contract in ops.h).
 using attention_group_fn = void (*)(const float* q, int64_t q_stride, int64_t n_q, int64_t head_dim, float scale,
                                     const float* const* k_chunks, const float* const* v_chunks, int64_t chunk_rows,
@@ -54,6 +59,11 @@ struct type_kernels {
   pack_fn pack_acts = nullptr;
   gemm_fn gemm = nullptr;  // null: row_dot for every batch size
   int gemm_min_tokens = 4;
+  // When set, matrices in the rows16 layout take these for every batch size; their activation
+  // rows are packed by pack_rows16_acts (from the vec-dot type) into rows16_act_bytes each.
+  rows16_dots_fn rows16_dots = nullptr;
+  panel_bytes_fn rows16_act_bytes = nullptr;
+  pack_fn pack_rows16_acts = nullptr;
 };
 
 struct isa_kernels {

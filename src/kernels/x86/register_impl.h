@@ -39,6 +39,18 @@ void add_dot_kernels(isa_kernels& set) {
     k.pack_row_acts = pack_row_acts_q8_k;
   }
 #endif
+#ifdef PLEXUS_X86_ROWS16
+  const struct {
+    tensor_type type;
+    rows16_dots_fn dots;
+  } rows16[] = {{tensor_type::q4_k, rows16_dots_q4_k}, {tensor_type::q6_k, rows16_dots_q6_k}};
+  for (const auto& e : rows16) {  // interleaved groups (dot_rows16_impl.h)
+    type_kernels& k = set.types[static_cast<int>(e.type)];
+    k.rows16_dots = e.dots;
+    k.rows16_act_bytes = rows16_act_bytes;
+    k.pack_rows16_acts = pack_rows16_acts_q8_k;
+  }
+#endif
   // The 4- and 5-bit block types dot against a row panel (dot_legacy_impl.h).
   struct panel_entry {
     tensor_type type;

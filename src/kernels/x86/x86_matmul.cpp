@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "kernels/interleave.h"
 #include "kernels/ref/ref_ops.h"
 #include "kernels/x86/x86_tables.h"
 #include "tensor/quant.h"
@@ -66,6 +67,10 @@ void check_matrix(const MatrixView& w) {
   const auto bytes = row_bytes(w.type, static_cast<uint64_t>(w.cols));
   if (!bytes) bad_matrix(w, "cols is not a whole number of blocks");
   if (w.rows > 1 && w.row_stride < *bytes) bad_matrix(w, "row_stride is shorter than a row");
+  if (w.layout == matrix_layout::rows16 &&
+      (!rows16_layout_exists(w.type) || w.rows % kRowsPerGroup != 0 || w.row_stride != *bytes)) {
+    bad_matrix(w, "not a valid rows16 matrix (type without the layout, rows not a multiple of 16, or padded rows)");
+  }
   const uint32_t align = tensor::required_alignment(w.type);
   if (reinterpret_cast<uintptr_t>(w.data) % align != 0 || (w.rows > 1 && w.row_stride % align != 0)) {
     bad_matrix(w, "data is not aligned for its type");
@@ -96,8 +101,9 @@ struct Activations {
   uint64_t stride;
 };
 
-Activations prepare_activations(const isa_kernels& set, const type_kernels& tk, const MatrixView& w, const float* x,
-                                int64_t n_tokens, bool use_gemm, ThreadPool& pool) {
+// pack/panel_bytes: the path's activation panel (both null: the converted rows themselves).
+Activations prepare_activations(const isa_kernels& set, pack_fn pack, panel_bytes_fn panel_bytes_of, const MatrixView& w,
+                                const float* x, int64_t n_tokens, ThreadPool& pool) {
   const int64_t cols = w.cols;
   const tensor_type act_type = tensor::vec_dot_type(w.type);
   uint64_t act_bytes = static_cast<uint64_t>(cols) * sizeof(float);  // f32: x itself
@@ -110,8 +116,7 @@ Activations prepare_activations(const isa_kernels& set, const type_kernels& tk, 
     quantize = set.quantize[static_cast<uint32_t>(act_type)];
     if (quantize == nullptr) quantize = tensor::find_type_ops(act_type)->quantize;
   }
-  const pack_fn pack = use_gemm ? tk.pack_acts : tk.pack_row_acts;
-  const uint64_t panel_bytes = pack == nullptr ? 0 : (use_gemm ? tk.act_panel_bytes(cols) : tk.row_act_bytes(cols));
+  const uint64_t panel_bytes = pack == nullptr ? 0 : panel_bytes_of(cols);
   thread_local std::vector<uint8_t> act_scratch;  // grows to the largest batch seen; reused after
   thread_local std::vector<uint8_t> panel_scratch;
   uint8_t* converted = quantize != nullptr ? aligned_scratch(act_scratch, act_bytes * static_cast<uint64_t>(n_tokens)) : nullptr;
@@ -148,6 +153,36 @@ void row_dot_range(const type_kernels& tk, const MatrixView& w, int64_t r0, int6
 
 bool uses_gemm(const type_kernels& tk, int64_t n_tokens) { return tk.gemm != nullptr && n_tokens >= tk.gemm_min_tokens; }
 
+Activations prepare_for_path(const isa_kernels& set, const type_kernels& tk, const MatrixView& w, const float* x, int64_t n_tokens,
+                             bool use_gemm, ThreadPool& pool) {
+  return use_gemm ? prepare_activations(set, tk.pack_acts, tk.act_panel_bytes, w, x, n_tokens, pool)
+                  : prepare_activations(set, tk.pack_row_acts, tk.row_act_bytes, w, x, n_tokens, pool);
+}
+
+// Tokens per pass over a chunk of groups: their activation panels (~150 KB at k = 2048) stay in
+// L2 while the chunk's groups (~256 KiB, also in L2) are dotted with them.
+constexpr int64_t kRows16TokenBlock = 64;
+
+// A rows16 matrix: chunks of groups (~256 KiB) taken in turn by the workers; each group is dotted
+// with every token, up to 8 at a time inside the kernel, so every weight is read from memory once.
+void matmul_rows16(const isa_kernels& set, const type_kernels& tk, const MatrixView& w, const float* x, int64_t n_tokens,
+                   float* y, ThreadPool& pool) {
+  const Activations act = prepare_activations(set, tk.pack_rows16_acts, tk.rows16_act_bytes, w, x, n_tokens, pool);
+  const int64_t rows = w.rows, cols = w.cols;
+  const uint64_t group_bytes = static_cast<uint64_t>(kRowsPerGroup) * w.row_stride;
+  const int64_t groups = rows / kRowsPerGroup;
+  pool.parallel_chunks(groups, row_chunk(groups, group_bytes, pool.size()), [&](int64_t g0, int64_t g1) {
+    for (int64_t t0 = 0; t0 < n_tokens; t0 += kRows16TokenBlock) {
+      const int64_t nt = n_tokens - t0 < kRows16TokenBlock ? n_tokens - t0 : kRows16TokenBlock;
+      const uint8_t* a = act.a + static_cast<uint64_t>(t0) * act.stride;
+      for (int64_t g = g0; g < g1; ++g) {
+        tk.rows16_dots(cols, w.data + static_cast<uint64_t>(g) * group_bytes, a, act.stride, nt, y + t0 * rows + g * kRowsPerGroup,
+                       rows);
+      }
+    }
+  });
+}
+
 }  // namespace
 
 void matmul(const isa_kernels& set, const MatrixView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
@@ -158,10 +193,18 @@ void matmul(const isa_kernels& set, const MatrixView& w, const float* x, int64_t
     ref::matmul(w, x, n_tokens, y, pool);
     return;
   }
+  if (w.layout == matrix_layout::rows16) {
+    if (tk->rows16_dots == nullptr) {
+      ref::matmul(w, x, n_tokens, y, pool);
+    } else {
+      matmul_rows16(set, *tk, w, x, n_tokens, y, pool);
+    }
+    return;
+  }
   const int64_t rows = w.rows;
   const int64_t cols = w.cols;
   const bool use_gemm = uses_gemm(*tk, n_tokens);
-  const Activations act = prepare_activations(set, *tk, w, x, n_tokens, use_gemm, pool);
+  const Activations act = prepare_for_path(set, *tk, w, x, n_tokens, use_gemm, pool);
   if (!use_gemm) {
     pool.parallel_chunks(rows, row_chunk(rows, w.row_stride, pool.size()),
                          [&](int64_t r0, int64_t r1) { row_dot_range(*tk, w, r0, r1, act, n_tokens, y); });
@@ -202,7 +245,7 @@ void matmul_many(const isa_kernels& set, const MatrixView* ws, float* const* ys,
   for (int i = 0; i < count && fused; ++i) {
     check_matrix(ws[i]);
     const type_kernels* tk = kernels_for(set, ws[i].type);
-    fused = tk != nullptr && !uses_gemm(*tk, n_tokens) && ws[i].cols == ws[0].cols &&
+    fused = tk != nullptr && ws[i].layout == matrix_layout::rows && !uses_gemm(*tk, n_tokens) && ws[i].cols == ws[0].cols &&
             tensor::vec_dot_type(ws[i].type) == tensor::vec_dot_type(ws[0].type) && tk->pack_row_acts == first->pack_row_acts &&
             (tk->pack_row_acts == nullptr || tk->row_act_bytes == first->row_act_bytes);
   }
@@ -210,7 +253,7 @@ void matmul_many(const isa_kernels& set, const MatrixView* ws, float* const* ys,
     for (int i = 0; i < count; ++i) matmul(set, ws[i], x, n_tokens, ys[i], pool);
     return;
   }
-  const Activations act = prepare_activations(set, *first, ws[0], x, n_tokens, false, pool);
+  const Activations act = prepare_for_path(set, *first, ws[0], x, n_tokens, false, pool);
   struct RowChunk {
     int matrix;
     const type_kernels* tk;

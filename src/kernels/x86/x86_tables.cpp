@@ -77,6 +77,10 @@ struct bound {
   }
   static void quantize_row(tensor_type type, const float* x, void* y, int64_t n) { quantize_row_with(Set(), type, x, y, n); }
   static float vec_dot(tensor_type type, int64_t n, const void* w, const void* a) { return vec_dot_with(Set(), type, n, w, a); }
+  static bool has_rows16(tensor_type type) {
+    const auto id = static_cast<uint32_t>(type);
+    return id < static_cast<uint32_t>(kTypeSlots) && Set().types[id].rows16_dots != nullptr;
+  }
 };
 
 template <const isa_kernels& (*Set)()>
@@ -88,6 +92,7 @@ op_table make_table() {
   t.matmul_many = bound<Set>::matmul_many;
   t.quantize_row = bound<Set>::quantize_row;
   t.vec_dot = bound<Set>::vec_dot;
+  t.has_rows16 = bound<Set>::has_rows16;
   if (s.rms_norm != nullptr) t.rms_norm = s.rms_norm;
   if (s.softmax != nullptr) t.softmax = s.softmax;
   if (s.silu_mul != nullptr) t.silu_mul = s.silu_mul;

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -45,6 +46,34 @@ TEST(Cli, MmapFlagGivesTheSameOutputAsHugePages) {
   ASSERT_EQ(huge.exit_code, 0) << huge.err;
   ASSERT_EQ(mapped.exit_code, 0) << mapped.err;
   EXPECT_EQ(huge.out, mapped.out);
+}
+
+// A Q4_K_M model's matrices are interleaved for the SIMD kernels at load (rows16, where the CPU
+// has those kernels); --no-repack keeps GGUF's rows. Both must pick the same greedy tokens with
+// log-probabilities equal within float rounding.
+TEST(Cli, NoRepackGivesTheSameTokensAndLogprobs) {
+  const std::string m = quote((testing::shared_dir() / "models" / "synth" / "synth-llama-Q4_K_M.gguf").string());
+  const std::string args = " 'Once upon a time' --temp 0 -n 24 --format jsonl --top 3";
+  Outcome repacked = plexus("run " + m + args);
+  Outcome rows = plexus("run " + m + args + " --no-repack");
+  ASSERT_EQ(repacked.exit_code, 0) << repacked.err;
+  ASSERT_EQ(rows.exit_code, 0) << rows.err;
+  const auto split = [](const std::string& text) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    for (std::string l; std::getline(in, l);) out.push_back(l);
+    return out;
+  };
+  const auto a = split(repacked.out), b = split(rows.out);
+  ASSERT_EQ(a.size(), 24u);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    const auto ja = nlohmann::json::parse(a[i]), jb = nlohmann::json::parse(b[i]);
+    ASSERT_EQ(ja["id"], jb["id"]) << "token " << i;
+    for (size_t k = 0; k < ja["top"].size(); ++k) {
+      EXPECT_NEAR(ja["top"][k][1].get<double>(), jb["top"][k][1].get<double>(), 1e-3) << "token " << i << " candidate " << k;
+    }
+  }
 }
 
 TEST(Cli, JsonlFormatGivesOneObjectPerTokenWithTopLogprobs) {

@@ -1,0 +1,212 @@
+#include "kernels/interleave.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+namespace plexus::kernels {
+namespace {
+
+using tensor::block_q4_k;
+using tensor::block_q6_k;
+using tensor::qk_k;
+
+// Q4_K element e (0..255) of a super-block: chunk e / 64 of 32 bytes, low nibbles first.
+int q4_k_get(const block_q4_k& b, int e) {
+  const int j = e / 64, w = e % 64;
+  return w < 32 ? b.qs[32 * j + w] & 0x0f : b.qs[32 * j + w - 32] >> 4;
+}
+void q4_k_set(block_q4_k& b, int e, int q) {
+  const int j = e / 64, w = e % 64;
+  uint8_t& byte = b.qs[32 * j + (w % 32)];
+  byte = w < 32 ? static_cast<uint8_t>((byte & 0xf0) | q) : static_cast<uint8_t>((byte & 0x0f) | (q << 4));
+}
+// The 12-byte packing of eight 6-bit scales and mins (ggml's get_scale_min_k4 and its inverse).
+void q4_k_scales(const uint8_t* p, uint8_t sc[8], uint8_t m[8]) {
+  for (int j = 0; j < 4; ++j) {
+    sc[j] = p[j] & 63;
+    m[j] = p[j + 4] & 63;
+    sc[j + 4] = static_cast<uint8_t>((p[j + 8] & 0x0f) | ((p[j] >> 6) << 4));
+    m[j + 4] = static_cast<uint8_t>((p[j + 8] >> 4) | ((p[j + 4] >> 6) << 4));
+  }
+}
+void q4_k_pack_scales(const uint8_t sc[8], const uint8_t m[8], uint8_t* p) {
+  for (int j = 0; j < 4; ++j) {
+    p[j] = static_cast<uint8_t>(sc[j] | ((sc[j + 4] >> 4) << 6));
+    p[j + 4] = static_cast<uint8_t>(m[j] | ((m[j + 4] >> 4) << 6));
+    p[j + 8] = static_cast<uint8_t>((sc[j + 4] & 0x0f) | ((m[j + 4] & 0x0f) << 4));
+  }
+}
+
+// Q6_K element e: half h = e / 128, position l = e % 32 and quarter c = (e % 128) / 32 within it.
+int q6_k_get(const block_q6_k& b, int e) {
+  const int h = e / 128, c = (e % 128) / 32, l = e % 32;
+  const uint8_t lo = b.ql[64 * h + 32 * (c % 2) + l];
+  const int low = c < 2 ? lo & 0x0f : lo >> 4;
+  return low | (((b.qh[32 * h + l] >> (2 * c)) & 3) << 4);
+}
+void q6_k_set(block_q6_k& b, int e, int q) {
+  const int h = e / 128, c = (e % 128) / 32, l = e % 32;
+  uint8_t& lo = b.ql[64 * h + 32 * (c % 2) + l];
+  lo = c < 2 ? static_cast<uint8_t>((lo & 0xf0) | (q & 0x0f)) : static_cast<uint8_t>((lo & 0x0f) | ((q & 0x0f) << 4));
+  uint8_t& hi = b.qh[32 * h + l];
+  hi = static_cast<uint8_t>((hi & ~(3 << (2 * c))) | (((q >> 4) & 3) << (2 * c)));
+}
+
+void interleave_q4_k(const block_q4_k* const row[16], block_q4_k_x16& g) {
+  std::memset(&g, 0, sizeof(g));
+  for (int r = 0; r < 16; ++r) {
+    const block_q4_k& b = *row[r];
+    g.d[r] = b.d;
+    g.dmin[r] = b.dmin;
+    uint8_t sc[8], m[8];
+    q4_k_scales(b.scales, sc, m);
+    for (int j = 0; j < 8; ++j) {
+      g.sc_lo[j % 4][r] |= static_cast<uint8_t>((sc[j] & 0x0f) << (4 * (j / 4)));
+      g.sc_hi[j / 4][r] |= static_cast<uint8_t>((sc[j] >> 4) << (2 * (j % 4)));
+      g.m_lo[j % 4][r] |= static_cast<uint8_t>((m[j] & 0x0f) << (4 * (j / 4)));
+      g.m_hi[j / 4][r] |= static_cast<uint8_t>((m[j] >> 4) << (2 * (j % 4)));
+    }
+    for (int j = 0; j < 8; ++j) {
+      for (int p = 0; p < 4; ++p) {
+        for (int k = 0; k < 4; ++k) {
+          const int e = 32 * j + 8 * p + k;
+          g.qs[j][p][4 * r + k] = static_cast<uint8_t>(q4_k_get(b, e) | (q4_k_get(b, e + 4) << 4));
+        }
+      }
+    }
+  }
+}
+
+void deinterleave_q4_k(const block_q4_k_x16& g, block_q4_k* const row[16]) {
+  for (int r = 0; r < 16; ++r) {
+    block_q4_k& b = *row[r];
+    b.d = g.d[r];
+    b.dmin = g.dmin[r];
+    uint8_t sc[8], m[8];
+    for (int j = 0; j < 8; ++j) {
+      sc[j] = static_cast<uint8_t>(((g.sc_lo[j % 4][r] >> (4 * (j / 4))) & 0x0f) | (((g.sc_hi[j / 4][r] >> (2 * (j % 4))) & 3) << 4));
+      m[j] = static_cast<uint8_t>(((g.m_lo[j % 4][r] >> (4 * (j / 4))) & 0x0f) | (((g.m_hi[j / 4][r] >> (2 * (j % 4))) & 3) << 4));
+    }
+    q4_k_pack_scales(sc, m, b.scales);
+    for (int j = 0; j < 8; ++j) {
+      for (int p = 0; p < 4; ++p) {
+        for (int k = 0; k < 4; ++k) {
+          const uint8_t byte = g.qs[j][p][4 * r + k];
+          q4_k_set(b, 32 * j + 8 * p + k, byte & 0x0f);
+          q4_k_set(b, 32 * j + 8 * p + 4 + k, byte >> 4);
+        }
+      }
+    }
+  }
+}
+
+void interleave_q6_k(const block_q6_k* const row[16], block_q6_k_x16& g) {
+  std::memset(&g, 0, sizeof(g));
+  for (int r = 0; r < 16; ++r) {
+    const block_q6_k& b = *row[r];
+    g.d[r] = b.d;
+    for (int j = 0; j < 16; ++j) {
+      g.sc[j][r] = b.scales[j];
+      for (int p = 0; p < 2; ++p) {
+        for (int k = 0; k < 4; ++k) {
+          const int e = 16 * j + 8 * p + k;
+          g.ql[j][p][4 * r + k] = static_cast<uint8_t>((q6_k_get(b, e) & 0x0f) | ((q6_k_get(b, e + 4) & 0x0f) << 4));
+        }
+      }
+      for (int c = 0; c < 4; ++c) {
+        for (int k = 0; k < 4; ++k) g.qh[j][4 * r + k] |= static_cast<uint8_t>((q6_k_get(b, 16 * j + 4 * c + k) >> 4) << (2 * c));
+      }
+    }
+  }
+}
+
+void deinterleave_q6_k(const block_q6_k_x16& g, block_q6_k* const row[16]) {
+  for (int r = 0; r < 16; ++r) {
+    block_q6_k& b = *row[r];
+    std::memset(&b, 0, sizeof(b));
+    b.d = g.d[r];
+    for (int j = 0; j < 16; ++j) {
+      b.scales[j] = g.sc[j][r];
+      for (int c = 0; c < 4; ++c) {
+        for (int k = 0; k < 4; ++k) {
+          const int e = 16 * j + 4 * c + k;
+          const uint8_t lo_byte = g.ql[j][c / 2][4 * r + k];
+          const int low = c % 2 == 0 ? lo_byte & 0x0f : lo_byte >> 4;
+          q6_k_set(b, e, low | (((g.qh[j][4 * r + k] >> (2 * c)) & 3) << 4));
+        }
+      }
+    }
+  }
+}
+
+[[noreturn]] void no_layout(tensor_type type) {
+  std::fprintf(stderr, "plexus::kernels: type %s has no rows16 layout\n", tensor_type_name(type));
+  std::abort();
+}
+
+template <class Block, class Group, class Convert>
+void each_block_of_group(int64_t cols, const uint8_t* rows, uint64_t row_stride, Group* groups, Convert convert) {
+  const int64_t blocks = cols / qk_k;
+  for (int64_t i = 0; i < blocks; ++i) {
+    const Block* row[16];
+    for (int r = 0; r < 16; ++r) row[r] = reinterpret_cast<const Block*>(rows + static_cast<uint64_t>(r) * row_stride) + i;
+    convert(row, groups[i]);
+  }
+}
+
+}  // namespace
+
+bool rows16_layout_exists(tensor_type type) { return type == tensor_type::q4_k || type == tensor_type::q6_k; }
+
+void interleave_group16(tensor_type type, int64_t cols, const uint8_t* rows, uint64_t row_stride, uint8_t* group) {
+  if (type == tensor_type::q4_k) {
+    each_block_of_group<block_q4_k>(cols, rows, row_stride, reinterpret_cast<block_q4_k_x16*>(group), interleave_q4_k);
+  } else if (type == tensor_type::q6_k) {
+    each_block_of_group<block_q6_k>(cols, rows, row_stride, reinterpret_cast<block_q6_k_x16*>(group), interleave_q6_k);
+  } else {
+    no_layout(type);
+  }
+}
+
+void deinterleave_group16(tensor_type type, int64_t cols, const uint8_t* group, uint8_t* rows) {
+  const int64_t blocks = cols / qk_k;
+  for (int64_t i = 0; i < blocks; ++i) {
+    if (type == tensor_type::q4_k) {
+      block_q4_k* row[16];
+      for (int r = 0; r < 16; ++r) row[r] = reinterpret_cast<block_q4_k*>(rows) + r * blocks + i;
+      deinterleave_q4_k(reinterpret_cast<const block_q4_k_x16*>(group)[i], row);
+    } else if (type == tensor_type::q6_k) {
+      block_q6_k* row[16];
+      for (int r = 0; r < 16; ++r) row[r] = reinterpret_cast<block_q6_k*>(rows) + r * blocks + i;
+      deinterleave_q6_k(reinterpret_cast<const block_q6_k_x16*>(group)[i], row);
+    } else {
+      no_layout(type);
+    }
+  }
+}
+
+bool can_interleave_rows16(const MatrixView& w) {
+  if (w.layout != matrix_layout::rows || !rows16_layout_exists(w.type) || w.rows <= 0 || w.rows % kRowsPerGroup != 0) return false;
+  const auto bytes = row_bytes(w.type, static_cast<uint64_t>(w.cols));
+  return bytes && *bytes == w.row_stride;
+}
+
+void interleave_rows16_in_place(MatrixView& w, uint8_t* data) {
+  if (!can_interleave_rows16(w) || data != w.data) {
+    std::fprintf(stderr, "plexus::kernels::interleave_rows16_in_place: matrix of type %s [%lld x %lld] cannot be interleaved\n",
+                 tensor_type_name(w.type), static_cast<long long>(w.rows), static_cast<long long>(w.cols));
+    std::abort();
+  }
+  const uint64_t group_bytes = static_cast<uint64_t>(kRowsPerGroup) * w.row_stride;
+  std::vector<uint8_t> rows(static_cast<size_t>(group_bytes));
+  for (int64_t g = 0; g < w.rows / kRowsPerGroup; ++g) {
+    uint8_t* group = data + static_cast<uint64_t>(g) * group_bytes;
+    std::memcpy(rows.data(), group, static_cast<size_t>(group_bytes));
+    interleave_group16(w.type, w.cols, rows.data(), w.row_stride, group);
+  }
+  w.layout = matrix_layout::rows16;
+}
+
+}  // namespace plexus::kernels

@@ -1,0 +1,68 @@
+// Weight layouts interleaved for the SIMD kernels, and the conversions to and from GGUF's
+// row-major blocks.
+//
+// rows16: a matrix's rows in groups of 16; within a group, super-block i of all 16 rows forms one
+// interleaved block (block_q4_k_x16, block_q6_k_x16). Each 64-byte run of quants holds 4
+// consecutive elements of each of the 16 rows (row r in bytes 4r .. 4r + 3, nibble-packed for
+// two such runs), so one vpdpbusd multiplies 16 rows by 4 elements of a broadcast activation
+// and leaves one partial sum per row in its own lane: no horizontal sums, and each sub-block
+// scale is applied to 16 rows with one vector multiply. An interleaved block is exactly as large
+// as the 16 row blocks it replaces, so group g occupies the same bytes in both layouts
+// ([16 g, 16 g + 16) * row_bytes) and a matrix is converted in place, one group at a time.
+// Thread-safe: pure functions over caller-owned memory.
+#pragma once
+
+#include <cstdint>
+
+#include "gguf/tensor_type.h"
+#include "kernels/ops.h"
+#include "tensor/blocks.h"
+
+namespace plexus::kernels {
+
+inline constexpr int64_t kRowsPerGroup = 16;
+
+// Q4_K, 16 rows x one super-block. Six-bit scale s of sub-block j (32 elements) of row r: low
+// nibble in sc_lo[j % 4][r] (bits 4 * (j / 4)), top two bits in sc_hi[j / 4][r] (bits 2 * (j % 4));
+// mins likewise. qs[j][p] covers elements 32 j + 8 p .. 32 j + 8 p + 7: byte 4 r + b holds element
+// 32 j + 8 p + b of row r in its low nibble and element 32 j + 8 p + 4 + b in its high nibble.
+struct block_q4_k_x16 {
+  uint16_t d[16];
+  uint16_t dmin[16];
+  uint8_t sc_lo[4][16];
+  uint8_t sc_hi[2][16];
+  uint8_t m_lo[4][16];
+  uint8_t m_hi[2][16];
+  uint8_t qs[8][4][64];
+};
+static_assert(sizeof(block_q4_k_x16) == 16 * sizeof(tensor::block_q4_k), "a Q4_K group must keep its size");
+
+// Q6_K, 16 rows x one super-block of unsigned 6-bit quants u = q + 32. Sub-block j (16 elements):
+// ql[j][p] holds the low nibbles of elements 16 j + 8 p + b (low) and 16 j + 8 p + 4 + b (high) of
+// row r in byte 4 r + b; qh[j] holds the top two bits of element 16 j + 4 c + b at bits 2c, 2c + 1
+// of byte 4 r + b; sc[j][r] is the signed scale.
+struct block_q6_k_x16 {
+  uint16_t d[16];
+  int8_t sc[16][16];
+  uint8_t ql[16][2][64];
+  uint8_t qh[16][64];
+};
+static_assert(sizeof(block_q6_k_x16) == 16 * sizeof(tensor::block_q6_k), "a Q6_K group must keep its size");
+
+// Whether `type` has a rows16 layout (Q4_K, Q6_K).
+bool rows16_layout_exists(tensor_type type);
+
+// The 16 rows at rows + r * row_stride (cols elements each, a whole number of super-blocks) ->
+// one interleaved group at `group` (16 * row bytes). rows and group must not overlap.
+void interleave_group16(tensor_type type, int64_t cols, const uint8_t* rows, uint64_t row_stride, uint8_t* group);
+// One interleaved group -> its 16 rows, contiguous at `rows` (16 * row bytes).
+void deinterleave_group16(tensor_type type, int64_t cols, const uint8_t* group, uint8_t* rows);
+
+// Whether w (layout rows) can become rows16: its type has the layout, its rows are a multiple of 16
+// and packed (row_stride = row bytes).
+bool can_interleave_rows16(const MatrixView& w);
+// Converts w's bytes in place (`data` is the writable address of w.data) and marks w rows16.
+// Requires can_interleave_rows16(w).
+void interleave_rows16_in_place(MatrixView& w, uint8_t* data);
+
+}  // namespace plexus::kernels

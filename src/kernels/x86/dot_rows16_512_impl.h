@@ -1,0 +1,209 @@
+// Dots of interleaved weight groups (kernels/interleave.h: 16 rows per group) with Q8_K
+// activations, in 512-bit vectors (AVX-512 F/BW + VNNI); included by avx512_dot.cpp.
+//
+// Each 64-byte run of a group holds 4 consecutive quants of 16 rows, so one vpdpbusd with the
+// matching 4 activation bytes broadcast adds those 4 products to each row's own int32 lane. A
+// sub-block (32 elements for Q4_K, 16 for Q6_K) is 8 or 4 such steps; its scale (d * scale of
+// each of the 16 rows, one float vector shared by every token) then moves the integer sums into
+// the float accumulators. There is no horizontal sum at all, and every multiply is a vpdpbusd:
+// about half the instructions per weight of the row-at-a-time dots (dot_kquant512_impl.h), which
+// need vpmaddubsw + vpdpwssd per 64 quants. The quants are unsigned (Q4_K's 0..15, Q6_K's
+// q + 32), so mins and offsets cost one fnmadd per token and sub-block with the activation's
+// d * (sum of the sub-block's quants), precomputed in the row panel.
+//
+// A token's sequence of float operations is the same whatever the number of tokens per call
+// (integer sums are exact in any order), so its results equal a single-token call bit for bit.
+// Thread-safe: pure functions.
+#pragma once
+#define PLEXUS_X86_ROWS16 1
+
+#include "kernels/interleave.h"
+#include "kernels/x86/simd_common.h"
+#include "tensor/blocks.h"
+
+namespace plexus::kernels::x86::PLEXUS_X86_NS {
+namespace {
+
+// Row panel of a rows16 matmul: the Q8_K row, then f32 d * bsum of each 16-element group
+// (fb16[n / 16]), then of each 32-element sub-block (fb32[n / 32]).
+inline uint64_t rows16_fb16_off(int64_t n) { return static_cast<uint64_t>(n / tensor::qk_k) * sizeof(tensor::block_q8_k); }
+inline uint64_t rows16_fb32_off(int64_t n) { return rows16_fb16_off(n) + static_cast<uint64_t>(n / 16) * sizeof(float); }
+uint64_t rows16_act_bytes(int64_t n) { return rows16_fb32_off(n) + static_cast<uint64_t>(n / 32) * sizeof(float); }
+void pack_rows16_acts_q8_k(const uint8_t* src, int64_t n, uint8_t* panel) {
+  std::memcpy(panel, src, static_cast<size_t>(rows16_fb16_off(n)));
+  const auto* y = reinterpret_cast<const tensor::block_q8_k*>(src);
+  float* fb16 = reinterpret_cast<float*>(panel + rows16_fb16_off(n));
+  float* fb32 = reinterpret_cast<float*>(panel + rows16_fb32_off(n));
+  for (int64_t i = 0; i < n / tensor::qk_k; ++i) {
+    const __m256i b16 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].bsums));
+    const __m512 d = _mm512_set1_ps(y[i].d);
+    _mm512_storeu_ps(fb16 + 16 * i, _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi16_epi32(b16))));
+    const __m256i b32 = _mm256_madd_epi16(b16, _mm256_set1_epi16(1));  // pairs of groups
+    _mm256_storeu_ps(fb32 + 8 * i, _mm256_mul_ps(_mm256_set1_ps(y[i].d), _mm256_cvtepi32_ps(b32)));
+  }
+}
+
+inline __m512i bcast32(const int8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return _mm512_set1_epi32(v);
+}
+
+// acc[t] += sum over the K steps of w[k] . (4 activation bytes at q_off + 4k of token t), scaled
+// by scale * d_t, minus corr * (the token's f32 at corr_off in its panel). Independent integer
+// chains when few tokens would leave vpdpbusd's latency exposed.
+template <int T, int K>
+inline void token_steps(const __m512i (&w)[K], __m512 scale, __m512 corr, const uint8_t* a, uint64_t a_stride, int64_t i,
+                        int q_off, uint64_t corr_off, __m512 (&acc)[T]) {
+  constexpr int kChains = T == 1 ? (K >= 4 ? 4 : K) : (T == 2 ? 2 : 1);
+#pragma GCC unroll 8
+  for (int t = 0; t < T; ++t) {
+    const uint8_t* at = a + static_cast<uint64_t>(t) * a_stride;
+    const auto& y = reinterpret_cast<const tensor::block_q8_k*>(at)[i];
+    __m512i sum[kChains];
+#pragma GCC unroll 4
+    for (int c = 0; c < kChains; ++c) sum[c] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+    for (int k = 0; k < K; ++k) sum[k % kChains] = _mm512_dpbusd_epi32(sum[k % kChains], w[k], bcast32(y.qs + q_off + 4 * k));
+#pragma GCC unroll 4
+    for (int c = 1; c < kChains; ++c) sum[0] = _mm512_add_epi32(sum[0], sum[c]);
+    acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[0]), _mm512_mul_ps(scale, _mm512_set1_ps(y.d)), acc[t]);
+    float c;
+    std::memcpy(&c, at + corr_off, sizeof(c));
+    acc[t] = _mm512_fnmadd_ps(corr, _mm512_set1_ps(c), acc[t]);
+  }
+}
+
+// The six-bit scales (or mins) of all 8 sub-blocks of a Q4_K group as bytes out[16 j + r].
+inline void q4_k_x16_six_bits(const uint8_t (&lo)[4][16], const uint8_t (&hi)[2][16], uint8_t* out) {
+  const __m512i m4 = _mm512_set1_epi8(0x0f), m2 = _mm512_set1_epi8(3);
+  const __m512i shifts = _mm512_set_epi64(6, 6, 4, 4, 2, 2, 0, 0);  // 128-bit lane j: 2 j
+  const __m512i shifts16 = _mm512_or_si512(shifts, _mm512_slli_epi64(shifts, 16));
+  const __m512i count = _mm512_or_si512(shifts16, _mm512_slli_epi64(shifts16, 32));  // every int16 lane of lane j: 2 j
+  const __m512i l = _mm512_loadu_si512(lo);
+  for (int h = 0; h < 2; ++h) {
+    const __m512i top = _mm512_and_si512(_mm512_srlv_epi16(_mm512_broadcast_i32x4(load128(hi[h])), count), m2);
+    const __m512i low = _mm512_and_si512(h == 0 ? l : _mm512_srli_epi16(l, 4), m4);
+    _mm512_storeu_si512(out + 64 * h, _mm512_or_si512(low, _mm512_slli_epi16(top, 4)));
+  }
+}
+
+inline __m512 u8_to_ps(const uint8_t* p) { return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(load128(p))); }
+inline __m512 s8_to_ps(const int8_t* p) { return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(load128(p))); }
+// Further ahead than the row dots' kPrefetchAhead: a group streams 16 rows' worth of bytes per
+// super-block (measured at one thread, T = 1: Q4_K 28.4 / 30.7 / 31.2 GB/s and Q6_K 17.8 / 26.1 /
+// 22.8 GB/s at 2, 8 and 16 KiB).
+inline constexpr size_t kRows16PrefetchAhead = 8192;
+inline void prefetch_lines(const void* p, int lines) {
+  for (int i = 0; i < lines; ++i) _mm_prefetch(static_cast<const char*>(p) + kRows16PrefetchAhead + 64 * i, _MM_HINT_T0);
+}
+
+template <int T>
+void rows16_q4_k(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, float* out, int64_t out_stride) {
+  const auto* x = reinterpret_cast<const block_q4_k_x16*>(group);
+  const uint64_t fb32 = rows16_fb32_off(n);
+  const __m512i m4 = _mm512_set1_epi8(0x0f);
+  __m512 acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+  for (int64_t i = 0; i < n / tensor::qk_k; ++i) {
+    const block_q4_k_x16& b = x[i];
+    prefetch_lines(&b, 4);
+    alignas(64) uint8_t sc[128], mn[128];
+    q4_k_x16_six_bits(b.sc_lo, b.sc_hi, sc);
+    q4_k_x16_six_bits(b.m_lo, b.m_hi, mn);
+    const __m512 d = _mm512_cvtph_ps(load256(b.d)), dmin = _mm512_cvtph_ps(load256(b.dmin));
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; ++j) {
+      prefetch_lines(b.qs[j], 4);
+      __m512i w[8];
+#pragma GCC unroll 4
+      for (int p = 0; p < 4; ++p) {
+        const __m512i v = _mm512_loadu_si512(b.qs[j][p]);
+        w[2 * p] = _mm512_and_si512(v, m4);
+        w[2 * p + 1] = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+      }
+      const __m512 scale = _mm512_mul_ps(d, u8_to_ps(sc + 16 * j));
+      const __m512 corr = _mm512_mul_ps(dmin, u8_to_ps(mn + 16 * j));
+      const uint64_t corr_off = fb32 + static_cast<uint64_t>(8 * i + j) * sizeof(float);
+      token_steps<T, 8>(w, scale, corr, a, a_stride, i, 32 * j, corr_off, acc);
+    }
+  }
+  for (int t = 0; t < T; ++t) _mm512_storeu_ps(out + t * out_stride, acc[t]);
+}
+
+template <int T>
+void rows16_q6_k(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, float* out, int64_t out_stride) {
+  const auto* x = reinterpret_cast<const block_q6_k_x16*>(group);
+  const uint64_t fb16 = rows16_fb16_off(n);
+  const __m512i m4 = _mm512_set1_epi8(0x0f), m30 = _mm512_set1_epi8(0x30);
+  const __m512 offset = _mm512_set1_ps(32.0f);
+  __m512 acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+  for (int64_t i = 0; i < n / tensor::qk_k; ++i) {
+    const block_q6_k_x16& b = x[i];
+    prefetch_lines(&b, 5);
+    const __m512 d = _mm512_cvtph_ps(load256(b.d));
+#pragma GCC unroll 16
+    for (int j = 0; j < 16; ++j) {
+      prefetch_lines(b.ql[j], 2);
+      prefetch_lines(b.qh[j], 1);
+      const __m512i lo0 = _mm512_loadu_si512(b.ql[j][0]), lo1 = _mm512_loadu_si512(b.ql[j][1]);
+      const __m512i hi = _mm512_loadu_si512(b.qh[j]);
+      const __m512i w[4] = {
+          _mm512_or_si512(_mm512_and_si512(lo0, m4), _mm512_and_si512(_mm512_slli_epi16(hi, 4), m30)),
+          _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(lo0, 4), m4), _mm512_and_si512(_mm512_slli_epi16(hi, 2), m30)),
+          _mm512_or_si512(_mm512_and_si512(lo1, m4), _mm512_and_si512(hi, m30)),
+          _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(lo1, 4), m4), _mm512_and_si512(_mm512_srli_epi16(hi, 2), m30)),
+      };
+      const __m512 scale = _mm512_mul_ps(d, s8_to_ps(b.sc[j]));
+      const __m512 corr = _mm512_mul_ps(scale, offset);
+      const uint64_t corr_off = fb16 + static_cast<uint64_t>(16 * i + j) * sizeof(float);
+      token_steps<T, 4>(w, scale, corr, a, a_stride, i, 16 * j, corr_off, acc);
+    }
+  }
+  for (int t = 0; t < T; ++t) _mm512_storeu_ps(out + t * out_stride, acc[t]);
+}
+
+template <class Dots>
+inline void rows16_chunked(Dots dots, int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, int64_t n_tok,
+                           float* out, int64_t out_stride) {
+  int64_t t = 0;
+  for (; t + 8 <= n_tok; t += 8) dots.template run<8>(n, group, a + static_cast<uint64_t>(t) * a_stride, a_stride, out + t * out_stride, out_stride);
+  const uint8_t* at = a + static_cast<uint64_t>(t) * a_stride;
+  float* ot = out + t * out_stride;
+  switch (n_tok - t) {
+    case 7: dots.template run<7>(n, group, at, a_stride, ot, out_stride); break;
+    case 6: dots.template run<6>(n, group, at, a_stride, ot, out_stride); break;
+    case 5: dots.template run<5>(n, group, at, a_stride, ot, out_stride); break;
+    case 4: dots.template run<4>(n, group, at, a_stride, ot, out_stride); break;
+    case 3: dots.template run<3>(n, group, at, a_stride, ot, out_stride); break;
+    case 2: dots.template run<2>(n, group, at, a_stride, ot, out_stride); break;
+    case 1: dots.template run<1>(n, group, at, a_stride, ot, out_stride); break;
+    default: break;
+  }
+}
+
+struct q4_k_rows16 {
+  template <int T>
+  void run(int64_t n, const uint8_t* g, const uint8_t* a, uint64_t as, float* o, int64_t os) const {
+    rows16_q4_k<T>(n, g, a, as, o, os);
+  }
+};
+struct q6_k_rows16 {
+  template <int T>
+  void run(int64_t n, const uint8_t* g, const uint8_t* a, uint64_t as, float* o, int64_t os) const {
+    rows16_q6_k<T>(n, g, a, as, o, os);
+  }
+};
+
+void rows16_dots_q4_k(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, int64_t n_tok, float* out,
+                      int64_t out_stride) {
+  rows16_chunked(q4_k_rows16{}, n, group, a, a_stride, n_tok, out, out_stride);
+}
+void rows16_dots_q6_k(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, int64_t n_tok, float* out,
+                      int64_t out_stride) {
+  rows16_chunked(q6_k_rows16{}, n, group, a, a_stride, n_tok, out, out_stride);
+}
+
+}  // namespace
+}  // namespace plexus::kernels::x86::PLEXUS_X86_NS

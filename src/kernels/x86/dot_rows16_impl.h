@@ -1,0 +1,365 @@
+// Dots of interleaved weight groups (kernels/interleave.h: 16 rows per group) with Q8_K
+// activations, in 256-bit vectors without VNNI (AVX2); included by avx2_dot.cpp.
+//
+// A 64-byte run of a group holds 4 consecutive quants of 16 rows; its first 32 bytes are rows 0..7
+// and its last 32 bytes rows 8..15 (the two "halves"). One vpmaddubsw of a half with the matching
+// 4 activation bytes broadcast leaves two int16 partial sums per row in that row's own 32-bit lane:
+// no horizontal sums. Each super-block of a group is first unpacked once into one unsigned byte
+// per quant (Q4_K: 0..15, Q6_K: q + 32 = 0..63) in an L1 buffer, with its sub-block scales widened
+// to int16 pairs; then tokens are taken up to 4 at a time, each weight vector loaded once for all
+// of them. Per token and sub-block the int16 sums stay in range (Q4_K: 8 steps x 2 x 15 x 128 =
+// 30720; Q6_K: 2 steps x 2 x 63 x 128 = 32256 before each vpmaddwd), vpmaddwd applies the integer
+// scale per row, and a super-block's integer total (mins and the Q6_K offset of 32 subtracted via
+// the activation's sub-block sums) is converted to float once: every integer step is exact, so a
+// token's result is the same whatever the number of tokens per call (bit for bit).
+// Thread-safe: pure functions.
+#pragma once
+#define PLEXUS_X86_ROWS16 1
+
+#include "kernels/interleave.h"
+#include "kernels/x86/simd_common.h"
+#include "tensor/blocks.h"
+
+namespace plexus::kernels::x86::PLEXUS_X86_NS {
+namespace {
+
+// Row panel of a rows16 matmul: the Q8_K row, then int16 b32[n / 32], the sum of each 32-element
+// sub-block's quants (|b32| <= 32 x 128).
+inline uint64_t rows16_b32_off(int64_t n) { return static_cast<uint64_t>(n / tensor::qk_k) * sizeof(tensor::block_q8_k); }
+uint64_t rows16_act_bytes(int64_t n) { return rows16_b32_off(n) + static_cast<uint64_t>(n / 32) * sizeof(int16_t); }
+void pack_rows16_acts_q8_k(const uint8_t* src, int64_t n, uint8_t* panel) {
+  const uint64_t off = rows16_b32_off(n);
+  std::memcpy(panel, src, static_cast<size_t>(off));
+  const auto* y = reinterpret_cast<const tensor::block_q8_k*>(src);
+  for (int64_t i = 0; i < n / tensor::qk_k; ++i) {
+    int16_t b32[8];
+    for (int j = 0; j < 8; ++j) b32[j] = static_cast<int16_t>(y[i].bsums[2 * j] + y[i].bsums[2 * j + 1]);
+    std::memcpy(panel + off + static_cast<uint64_t>(i) * sizeof(b32), b32, sizeof(b32));
+  }
+}
+
+// Each group streams 16 rows' bytes per super-block; ask for them well ahead of the unpacking.
+inline constexpr size_t kRows16PrefetchAhead = 8192;
+inline constexpr int kRows16TokenTile = 4;
+inline constexpr int64_t kRows16MaxTokens = 64;  // per pass over the group's super-blocks
+
+inline __m256i bcast4(const void* p) { return _mm256_set1_epi32(static_cast<int>(load_u32(p))); }
+// 16 bytes as 16 int16 lanes: fed (v_r, w_r) byte pairs of 8 rows (an unpack of two row vectors),
+// they give each row's 32-bit lane the two multipliers vpmaddwd applies to its two int16 sums.
+inline __m256i u8_pairs(__m128i bytes) { return _mm256_cvtepu8_epi16(bytes); }
+inline __m256i s8_pairs(__m128i bytes) { return _mm256_cvtepi8_epi16(bytes); }
+inline __m128i srl16(__m128i v, int bits) { return _mm_srl_epi16(v, _mm_cvtsi32_si128(bits)); }
+
+// One super-block of a Q4_K group, prepared for every token.
+struct q4_k_prepared {
+  alignas(32) uint8_t q[8][8][64];  // [sub-block j][step k][4 r + b]: element 32 j + 4 k + b of row r
+  __m256i sc[8][2];                 // [j][half]: (scale_j[r], scale_j[r]) as int16
+  __m256i mn[4][2];                 // [j / 2][half]: (min_2jp[r], min_2jp+1[r]) as int16
+  __m256 d[2], dmin[2];
+};
+
+inline void unpack_q4_k(const block_q4_k_x16& b, q4_k_prepared& s) {
+  const __m256i m4 = _mm256_set1_epi8(0x0f);
+#pragma GCC unroll 8
+  for (int j = 0; j < 8; ++j) {
+#pragma GCC unroll 4
+    for (int p = 0; p < 4; ++p) {
+      _mm_prefetch(reinterpret_cast<const char*>(b.qs[j][p]) + kRows16PrefetchAhead, _MM_HINT_T0);
+      for (int h = 0; h < 2; ++h) {
+        const __m256i v = load256(b.qs[j][p] + 32 * h);
+        _mm256_store_si256(reinterpret_cast<__m256i*>(s.q[j][2 * p] + 32 * h), _mm256_and_si256(v, m4));
+        _mm256_store_si256(reinterpret_cast<__m256i*>(s.q[j][2 * p + 1] + 32 * h), _mm256_and_si256(_mm256_srli_epi16(v, 4), m4));
+      }
+    }
+  }
+}
+
+// The scales, mins and d of a Q4_K group's super-block (s.q untouched).
+inline void prepare_scales_q4_k(const block_q4_k_x16& b, q4_k_prepared& s) {
+  for (int line = 0; line < 3; ++line) {  // d, dmin and the scales: 160 bytes
+    _mm_prefetch(reinterpret_cast<const char*>(&b) + 64 * line + kRows16PrefetchAhead, _MM_HINT_T0);
+  }
+  const __m128i low4 = _mm_set1_epi8(0x0f), low2 = _mm_set1_epi8(3);
+  __m128i sc[8], mn[8];  // six-bit values, byte r = row r
+  for (int j = 0; j < 8; ++j) {
+    const int lo_shift = 4 * (j / 4), hi_shift = 2 * (j % 4);
+    sc[j] = _mm_or_si128(_mm_and_si128(srl16(load128(b.sc_lo[j % 4]), lo_shift), low4),
+                         _mm_slli_epi16(_mm_and_si128(srl16(load128(b.sc_hi[j / 4]), hi_shift), low2), 4));
+    mn[j] = _mm_or_si128(_mm_and_si128(srl16(load128(b.m_lo[j % 4]), lo_shift), low4),
+                         _mm_slli_epi16(_mm_and_si128(srl16(load128(b.m_hi[j / 4]), hi_shift), low2), 4));
+    s.sc[j][0] = u8_pairs(_mm_unpacklo_epi8(sc[j], sc[j]));
+    s.sc[j][1] = u8_pairs(_mm_unpackhi_epi8(sc[j], sc[j]));
+  }
+  for (int jp = 0; jp < 4; ++jp) {
+    s.mn[jp][0] = u8_pairs(_mm_unpacklo_epi8(mn[2 * jp], mn[2 * jp + 1]));
+    s.mn[jp][1] = u8_pairs(_mm_unpackhi_epi8(mn[2 * jp], mn[2 * jp + 1]));
+  }
+  for (int h = 0; h < 2; ++h) {
+    s.d[h] = _mm256_cvtph_ps(load128(b.d + 8 * h));
+    s.dmin[h] = _mm256_cvtph_ps(load128(b.dmin + 8 * h));
+  }
+}
+
+// o[8] (half h of a token's 16 results) += d * yd * sums - dmin * yd * (mins . the token's
+// sub-block sums at b32): the same float steps for every path, so every path gives the same bits.
+inline void q4_k_finish(const q4_k_prepared& s, int h, __m256i sums, const uint8_t* b32, __m256 yd, float* o) {
+  __m256i mins = _mm256_setzero_si256();
+  for (int jp = 0; jp < 4; ++jp) mins = _mm256_add_epi32(mins, _mm256_madd_epi16(s.mn[jp][h], bcast4(b32 + 4 * jp)));
+  __m256 f = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(s.d[h], yd), _mm256_loadu_ps(o));
+  f = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(mins), _mm256_mul_ps(s.dmin[h], yd), f);
+  _mm256_storeu_ps(o, f);
+}
+
+// One token straight from the group's bytes (nothing to share, so no unpacked copy).
+inline void q4_k_single(const block_q4_k_x16& b, const q4_k_prepared& s, const uint8_t* a, uint64_t, int64_t i,
+                        uint64_t b32_off, float* acc) {
+  const auto& y = reinterpret_cast<const tensor::block_q8_k*>(a)[i];
+  const __m256 yd = _mm256_set1_ps(y.d);
+  const __m256i m4 = _mm256_set1_epi8(0x0f);
+  __m256i acc32[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+#pragma GCC unroll 8
+  for (int j = 0; j < 8; ++j) {
+    __m256i acc16[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+#pragma GCC unroll 4
+    for (int p = 0; p < 4; ++p) {
+      _mm_prefetch(reinterpret_cast<const char*>(b.qs[j][p]) + kRows16PrefetchAhead, _MM_HINT_T0);
+      const __m256i x0 = bcast4(y.qs + 32 * j + 8 * p), x1 = bcast4(y.qs + 32 * j + 8 * p + 4);
+      for (int h = 0; h < 2; ++h) {
+        const __m256i v = load256(b.qs[j][p] + 32 * h);
+        acc16[h] = _mm256_add_epi16(acc16[h], _mm256_maddubs_epi16(_mm256_and_si256(v, m4), x0));
+        acc16[h] = _mm256_add_epi16(acc16[h], _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4), x1));
+      }
+    }
+    for (int h = 0; h < 2; ++h) acc32[h] = _mm256_add_epi32(acc32[h], _mm256_madd_epi16(acc16[h], s.sc[j][h]));
+  }
+  const uint8_t* b32 = a + b32_off + static_cast<uint64_t>(i) * 8 * sizeof(int16_t);
+  for (int h = 0; h < 2; ++h) q4_k_finish(s, h, acc32[h], b32, yd, acc + 8 * h);
+}
+
+// acc[t][16] += the super-block i of T tokens (token t's panel at a + t * a_stride). One half
+// (8 rows) at a time keeps T int16 and T int32 accumulators in registers.
+template <int T>
+inline void q4_k_tokens(const q4_k_prepared& s, const uint8_t* a, uint64_t a_stride, int64_t i, uint64_t b32_off,
+                        float* acc) {
+  const int8_t* yq[T];
+  __m256 yd[T];
+  for (int t = 0; t < T; ++t) {
+    const auto& y = reinterpret_cast<const tensor::block_q8_k*>(a + static_cast<uint64_t>(t) * a_stride)[i];
+    yq[t] = y.qs;
+    yd[t] = _mm256_set1_ps(y.d);
+  }
+#pragma GCC unroll 1
+  for (int h = 0; h < 2; ++h) {
+    __m256i acc32[T];
+    for (int t = 0; t < T; ++t) acc32[t] = _mm256_setzero_si256();
+#pragma GCC unroll 1
+    for (int j = 0; j < 8; ++j) {
+      __m256i acc16[T];
+      for (int t = 0; t < T; ++t) acc16[t] = _mm256_setzero_si256();
+#pragma GCC unroll 8
+      for (int k = 0; k < 8; ++k) {
+        const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(s.q[j][k] + 32 * h));
+#pragma GCC unroll 8
+        for (int t = 0; t < T; ++t) acc16[t] = _mm256_add_epi16(acc16[t], _mm256_maddubs_epi16(w, bcast4(yq[t] + 32 * j + 4 * k)));
+      }
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) acc32[t] = _mm256_add_epi32(acc32[t], _mm256_madd_epi16(acc16[t], s.sc[j][h]));
+    }
+    for (int t = 0; t < T; ++t) {
+      q4_k_finish(s, h, acc32[t], a + static_cast<uint64_t>(t) * a_stride + b32_off + static_cast<uint64_t>(i) * 8 * sizeof(int16_t),
+                  yd[t], acc + 16 * t + 8 * h);
+    }
+  }
+}
+
+// One super-block of a Q6_K group, prepared for every token.
+struct q6_k_prepared {
+  alignas(32) uint8_t q[16][4][64];  // [sub-block j][step k][4 r + b]: element 16 j + 4 k + b of row r, plus 32
+  __m256i sc[16][2];                 // [j][half]: (scale_j[r], scale_j[r]) as int16
+  __m256i scp[8][2];                 // [j / 2][half]: (scale_2jp[r], scale_2jp+1[r]) as int16
+  __m256 d[2];
+};
+
+// Sub-block j, half h of a Q6_K group as unsigned quants (q + 32) for steps k = 0..3.
+inline void q6_k_steps(const block_q6_k_x16& b, int j, int h, __m256i (&w)[4]) {
+  const __m256i m4 = _mm256_set1_epi8(0x0f), m30 = _mm256_set1_epi8(0x30);
+  const __m256i lo0 = load256(b.ql[j][0] + 32 * h), lo1 = load256(b.ql[j][1] + 32 * h), hi = load256(b.qh[j] + 32 * h);
+  w[0] = _mm256_or_si256(_mm256_and_si256(lo0, m4), _mm256_and_si256(_mm256_slli_epi16(hi, 4), m30));
+  w[1] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(lo0, 4), m4), _mm256_and_si256(_mm256_slli_epi16(hi, 2), m30));
+  w[2] = _mm256_or_si256(_mm256_and_si256(lo1, m4), _mm256_and_si256(hi, m30));
+  w[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(lo1, 4), m4), _mm256_and_si256(_mm256_srli_epi16(hi, 2), m30));
+}
+inline void prefetch_q6_k_quants(const block_q6_k_x16& b, int j) {
+  _mm_prefetch(reinterpret_cast<const char*>(b.ql[j][0]) + kRows16PrefetchAhead, _MM_HINT_T0);
+  _mm_prefetch(reinterpret_cast<const char*>(b.ql[j][1]) + kRows16PrefetchAhead, _MM_HINT_T0);
+  _mm_prefetch(reinterpret_cast<const char*>(b.qh[j]) + kRows16PrefetchAhead, _MM_HINT_T0);
+}
+
+inline void unpack_q6_k(const block_q6_k_x16& b, q6_k_prepared& s) {
+#pragma GCC unroll 16
+  for (int j = 0; j < 16; ++j) {
+    prefetch_q6_k_quants(b, j);
+    for (int h = 0; h < 2; ++h) {
+      __m256i w[4];
+      q6_k_steps(b, j, h, w);
+      for (int k = 0; k < 4; ++k) _mm256_store_si256(reinterpret_cast<__m256i*>(s.q[j][k] + 32 * h), w[k]);
+    }
+  }
+}
+
+// d of a Q6_K group's super-block, enough for q6_k_single.
+inline void prepare_d_q6_k(const block_q6_k_x16& b, q6_k_prepared& s) {
+  for (int line = 0; line < 5; ++line) {  // d and the scales: 288 bytes
+    _mm_prefetch(reinterpret_cast<const char*>(&b) + 64 * line + kRows16PrefetchAhead, _MM_HINT_T0);
+  }
+  for (int h = 0; h < 2; ++h) s.d[h] = _mm256_cvtph_ps(load128(b.d + 8 * h));
+}
+
+// The scales and d of a Q6_K group's super-block (s.q untouched).
+inline void prepare_scales_q6_k(const block_q6_k_x16& b, q6_k_prepared& s) {
+  for (int line = 0; line < 5; ++line) {  // d and the scales: 288 bytes
+    _mm_prefetch(reinterpret_cast<const char*>(&b) + 64 * line + kRows16PrefetchAhead, _MM_HINT_T0);
+  }
+  for (int j = 0; j < 16; ++j) {
+    const __m128i sc = load128(b.sc[j]);
+    s.sc[j][0] = s8_pairs(_mm_unpacklo_epi8(sc, sc));
+    s.sc[j][1] = s8_pairs(_mm_unpackhi_epi8(sc, sc));
+  }
+  for (int jp = 0; jp < 8; ++jp) {
+    const __m128i s0 = load128(b.sc[2 * jp]), s1 = load128(b.sc[2 * jp + 1]);
+    s.scp[jp][0] = s8_pairs(_mm_unpacklo_epi8(s0, s1));
+    s.scp[jp][1] = s8_pairs(_mm_unpackhi_epi8(s0, s1));
+  }
+  for (int h = 0; h < 2; ++h) s.d[h] = _mm256_cvtph_ps(load128(b.d + 8 * h));
+}
+
+// o[8] (half h of a token's 16 results) += d * yd * (sums - 32 * scales . the token's 16-element
+// sums): the same steps for every path.
+inline void q6_k_finish(const q6_k_prepared& s, int h, __m256i sums, const tensor::block_q8_k& y, __m256 yd, float* o) {
+  __m256i offset = _mm256_setzero_si256();  // sum_j scale_j * bsum_j
+  for (int jp = 0; jp < 8; ++jp) offset = _mm256_add_epi32(offset, _mm256_madd_epi16(s.scp[jp][h], bcast4(y.bsums + 2 * jp)));
+  const __m256i total = _mm256_sub_epi32(sums, _mm256_slli_epi32(offset, 5));
+  _mm256_storeu_ps(o, _mm256_fmadd_ps(_mm256_cvtepi32_ps(total), _mm256_mul_ps(s.d[h], yd), _mm256_loadu_ps(o)));
+}
+
+// One token straight from the group's bytes; the scales are widened in registers here rather than
+// read back from `s` (only d is), which measured faster for a lone token.
+inline void q6_k_single(const block_q6_k_x16& b, const q6_k_prepared& s, const uint8_t* a, uint64_t, int64_t i, uint64_t,
+                        float* acc) {
+  const auto& y = reinterpret_cast<const tensor::block_q8_k*>(a)[i];
+  const __m256 yd = _mm256_set1_ps(y.d);
+  __m256i acc32[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+  __m256i offset[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};  // sum_j scale_j * bsum_j
+#pragma GCC unroll 4
+  for (int j = 0; j < 16; ++j) {
+    prefetch_q6_k_quants(b, j);
+    const __m256i x[4] = {bcast4(y.qs + 16 * j), bcast4(y.qs + 16 * j + 4), bcast4(y.qs + 16 * j + 8), bcast4(y.qs + 16 * j + 12)};
+    const __m256i bsum = _mm256_set1_epi32(static_cast<uint16_t>(y.bsums[j]));  // (bsum_j, 0) in each 32-bit lane
+    const __m128i sc = load128(b.sc[j]);
+    const __m256i scales[2] = {s8_pairs(_mm_unpacklo_epi8(sc, sc)), s8_pairs(_mm_unpackhi_epi8(sc, sc))};
+    for (int h = 0; h < 2; ++h) {
+      __m256i w[4];
+      q6_k_steps(b, j, h, w);
+      const __m256i lo = _mm256_add_epi16(_mm256_maddubs_epi16(w[0], x[0]), _mm256_maddubs_epi16(w[1], x[1]));
+      const __m256i hi = _mm256_add_epi16(_mm256_maddubs_epi16(w[2], x[2]), _mm256_maddubs_epi16(w[3], x[3]));
+      acc32[h] = _mm256_add_epi32(acc32[h], _mm256_madd_epi16(lo, scales[h]));
+      acc32[h] = _mm256_add_epi32(acc32[h], _mm256_madd_epi16(hi, scales[h]));
+      offset[h] = _mm256_add_epi32(offset[h], _mm256_madd_epi16(scales[h], bsum));
+    }
+  }
+  for (int h = 0; h < 2; ++h) {
+    const __m256i total = _mm256_sub_epi32(acc32[h], _mm256_slli_epi32(offset[h], 5));
+    float* o = acc + 8 * h;
+    _mm256_storeu_ps(o, _mm256_fmadd_ps(_mm256_cvtepi32_ps(total), _mm256_mul_ps(s.d[h], yd), _mm256_loadu_ps(o)));
+  }
+}
+
+template <int T>
+inline void q6_k_tokens(const q6_k_prepared& s, const uint8_t* a, uint64_t a_stride, int64_t i, uint64_t, float* acc) {
+  const tensor::block_q8_k* y[T];
+  __m256 yd[T];
+  for (int t = 0; t < T; ++t) {
+    y[t] = reinterpret_cast<const tensor::block_q8_k*>(a + static_cast<uint64_t>(t) * a_stride) + i;
+    yd[t] = _mm256_set1_ps(y[t]->d);
+  }
+#pragma GCC unroll 1
+  for (int h = 0; h < 2; ++h) {
+    __m256i acc32[T];
+    for (int t = 0; t < T; ++t) acc32[t] = _mm256_setzero_si256();
+#pragma GCC unroll 1
+    for (int j = 0; j < 16; ++j) {
+#pragma GCC unroll 2
+      for (int pair = 0; pair < 2; ++pair) {  // two steps at a time keep the int16 sums in range
+        __m256i acc16[T];
+        for (int t = 0; t < T; ++t) acc16[t] = _mm256_setzero_si256();
+#pragma GCC unroll 2
+        for (int k = 2 * pair; k < 2 * pair + 2; ++k) {
+          const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(s.q[j][k] + 32 * h));
+#pragma GCC unroll 8
+          for (int t = 0; t < T; ++t) acc16[t] = _mm256_add_epi16(acc16[t], _mm256_maddubs_epi16(w, bcast4(y[t]->qs + 16 * j + 4 * k)));
+        }
+#pragma GCC unroll 8
+        for (int t = 0; t < T; ++t) acc32[t] = _mm256_add_epi32(acc32[t], _mm256_madd_epi16(acc16[t], s.sc[j][h]));
+      }
+    }
+    for (int t = 0; t < T; ++t) q6_k_finish(s, h, acc32[t], *y[t], yd[t], acc + 16 * t + 8 * h);
+  }
+}
+
+// The per-type pieces of a rows16 dot (see rows16_dots).
+template <class Block, class Prepared>
+struct rows16_type {
+  void (*prepare_scales)(const Block&, Prepared&);  // what the tokens functions read besides q
+  void (*prepare_single)(const Block&, Prepared&);  // what `single` reads
+  void (*unpack)(const Block&, Prepared&);
+  void (*single)(const Block&, const Prepared&, const uint8_t*, uint64_t, int64_t, uint64_t, float*);
+  void (*tokens[kRows16TokenTile])(const Prepared&, const uint8_t*, uint64_t, int64_t, uint64_t, float*);  // [T - 1]
+};
+
+// out[t * out_stride + r] = row r of the group . token t, for every token. A lone token reads the
+// group's bytes directly; more tokens share one unpacked copy of each super-block (made once per
+// kRows16MaxTokens tokens) and are taken kRows16TokenTile at a time.
+template <class Block, class Prepared>
+void rows16_dots(const rows16_type<Block, Prepared>& type, int64_t n, const uint8_t* group, const uint8_t* a,
+                 uint64_t a_stride, int64_t n_tok, float* out, int64_t out_stride) {
+  const auto* x = reinterpret_cast<const Block*>(group);
+  const uint64_t b32_off = rows16_b32_off(n);
+  Prepared s;
+  alignas(32) float acc[kRows16MaxTokens * 16];
+  for (int64_t t0 = 0; t0 < n_tok; t0 += kRows16MaxTokens) {
+    const int64_t nt = n_tok - t0 < kRows16MaxTokens ? n_tok - t0 : kRows16MaxTokens;
+    const uint8_t* at0 = a + static_cast<uint64_t>(t0) * a_stride;
+    std::memset(acc, 0, static_cast<size_t>(nt) * 16 * sizeof(float));
+    for (int64_t i = 0; i < n / tensor::qk_k; ++i) {
+      if (nt == 1) {
+        type.prepare_single(x[i], s);
+        type.single(x[i], s, at0, a_stride, i, b32_off, acc);
+        continue;
+      }
+      type.prepare_scales(x[i], s);
+      type.unpack(x[i], s);
+      for (int64_t t = 0; t < nt; t += kRows16TokenTile) {
+        const int64_t tile = nt - t < kRows16TokenTile ? nt - t : kRows16TokenTile;
+        type.tokens[tile - 1](s, at0 + static_cast<uint64_t>(t) * a_stride, a_stride, i, b32_off, acc + 16 * t);
+      }
+    }
+    for (int64_t t = 0; t < nt; ++t) std::memcpy(out + (t0 + t) * out_stride, acc + 16 * t, 16 * sizeof(float));
+  }
+}
+
+constexpr rows16_type<block_q4_k_x16, q4_k_prepared> kRows16Q4K = {
+    prepare_scales_q4_k, prepare_scales_q4_k, unpack_q4_k, q4_k_single, {q4_k_tokens<1>, q4_k_tokens<2>, q4_k_tokens<3>, q4_k_tokens<4>}};
+constexpr rows16_type<block_q6_k_x16, q6_k_prepared> kRows16Q6K = {
+    prepare_scales_q6_k, prepare_d_q6_k, unpack_q6_k, q6_k_single, {q6_k_tokens<1>, q6_k_tokens<2>, q6_k_tokens<3>, q6_k_tokens<4>}};
+
+void rows16_dots_q4_k(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, int64_t n_tok, float* out,
+                      int64_t out_stride) {
+  rows16_dots(kRows16Q4K, n, group, a, a_stride, n_tok, out, out_stride);
+}
+void rows16_dots_q6_k(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, int64_t n_tok, float* out,
+                      int64_t out_stride) {
+  rows16_dots(kRows16Q6K, n, group, a, a_stride, n_tok, out, out_stride);
+}
+
+}  // namespace
+}  // namespace plexus::kernels::x86::PLEXUS_X86_NS
