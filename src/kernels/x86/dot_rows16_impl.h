@@ -136,8 +136,9 @@ inline void q4_k_single(const block_q4_k_x16& b, const q4_k_prepared& s, const u
   for (int h = 0; h < 2; ++h) q4_k_finish(s, h, acc32[h], b32, yd, acc + 8 * h);
 }
 
-// acc[t][16] += the super-block i of T tokens (token t's panel at a + t * a_stride). One half
-// (8 rows) at a time keeps T int16 and T int32 accumulators in registers.
+// acc[t][16] += the super-block i of T tokens (token t's panel at a + t * a_stride): each step's
+// activation bytes are broadcast once for both halves; 2T int16 sums, T broadcasts and one weight
+// vector fit in the 16 registers.
 template <int T>
 inline void q4_k_tokens(const q4_k_prepared& s, const uint8_t* a, uint64_t a_stride, int64_t i, uint64_t b32_off,
                         float* acc) {
@@ -148,25 +149,32 @@ inline void q4_k_tokens(const q4_k_prepared& s, const uint8_t* a, uint64_t a_str
     yq[t] = y.qs;
     yd[t] = _mm256_set1_ps(y.d);
   }
+  __m256i acc32[T][2];
+  for (int t = 0; t < T; ++t) acc32[t][0] = acc32[t][1] = _mm256_setzero_si256();
 #pragma GCC unroll 1
-  for (int h = 0; h < 2; ++h) {
-    __m256i acc32[T];
-    for (int t = 0; t < T; ++t) acc32[t] = _mm256_setzero_si256();
-#pragma GCC unroll 1
-    for (int j = 0; j < 8; ++j) {
-      __m256i acc16[T];
-      for (int t = 0; t < T; ++t) acc16[t] = _mm256_setzero_si256();
+  for (int j = 0; j < 8; ++j) {
+    __m256i acc16[T][2];
+    for (int t = 0; t < T; ++t) acc16[t][0] = acc16[t][1] = _mm256_setzero_si256();
+#pragma GCC unroll 2  // fully unrolled, GCC spills the int16 sums
+    for (int k = 0; k < 8; ++k) {
+      __m256i x[T];
 #pragma GCC unroll 8
-      for (int k = 0; k < 8; ++k) {
+      for (int t = 0; t < T; ++t) x[t] = bcast4(yq[t] + 32 * j + 4 * k);
+#pragma GCC unroll 2
+      for (int h = 0; h < 2; ++h) {
         const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(s.q[j][k] + 32 * h));
 #pragma GCC unroll 8
-        for (int t = 0; t < T; ++t) acc16[t] = _mm256_add_epi16(acc16[t], _mm256_maddubs_epi16(w, bcast4(yq[t] + 32 * j + 4 * k)));
+        for (int t = 0; t < T; ++t) acc16[t][h] = _mm256_add_epi16(acc16[t][h], _mm256_maddubs_epi16(w, x[t]));
       }
-#pragma GCC unroll 8
-      for (int t = 0; t < T; ++t) acc32[t] = _mm256_add_epi32(acc32[t], _mm256_madd_epi16(acc16[t], s.sc[j][h]));
     }
+#pragma GCC unroll 8
     for (int t = 0; t < T; ++t) {
-      q4_k_finish(s, h, acc32[t], a + static_cast<uint64_t>(t) * a_stride + b32_off + static_cast<uint64_t>(i) * 8 * sizeof(int16_t),
+      for (int h = 0; h < 2; ++h) acc32[t][h] = _mm256_add_epi32(acc32[t][h], _mm256_madd_epi16(acc16[t][h], s.sc[j][h]));
+    }
+  }
+  for (int t = 0; t < T; ++t) {
+    for (int h = 0; h < 2; ++h) {
+      q4_k_finish(s, h, acc32[t][h], a + static_cast<uint64_t>(t) * a_stride + b32_off + static_cast<uint64_t>(i) * 8 * sizeof(int16_t),
                   yd[t], acc + 16 * t + 8 * h);
     }
   }
@@ -282,27 +290,34 @@ inline void q6_k_tokens(const q6_k_prepared& s, const uint8_t* a, uint64_t a_str
     y[t] = reinterpret_cast<const tensor::block_q8_k*>(a + static_cast<uint64_t>(t) * a_stride) + i;
     yd[t] = _mm256_set1_ps(y[t]->d);
   }
+  __m256i acc32[T][2];
+  for (int t = 0; t < T; ++t) acc32[t][0] = acc32[t][1] = _mm256_setzero_si256();
 #pragma GCC unroll 1
-  for (int h = 0; h < 2; ++h) {
-    __m256i acc32[T];
-    for (int t = 0; t < T; ++t) acc32[t] = _mm256_setzero_si256();
-#pragma GCC unroll 1
-    for (int j = 0; j < 16; ++j) {
+  for (int j = 0; j < 16; ++j) {
 #pragma GCC unroll 2
-      for (int pair = 0; pair < 2; ++pair) {  // two steps at a time keep the int16 sums in range
-        __m256i acc16[T];
-        for (int t = 0; t < T; ++t) acc16[t] = _mm256_setzero_si256();
+    for (int pair = 0; pair < 2; ++pair) {  // two steps at a time keep the int16 sums in range
+      __m256i acc16[T][2];
+      for (int t = 0; t < T; ++t) acc16[t][0] = acc16[t][1] = _mm256_setzero_si256();
 #pragma GCC unroll 2
-        for (int k = 2 * pair; k < 2 * pair + 2; ++k) {
+      for (int k = 2 * pair; k < 2 * pair + 2; ++k) {
+        __m256i x[T];
+#pragma GCC unroll 8
+        for (int t = 0; t < T; ++t) x[t] = bcast4(y[t]->qs + 16 * j + 4 * k);
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; ++h) {
           const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(s.q[j][k] + 32 * h));
 #pragma GCC unroll 8
-          for (int t = 0; t < T; ++t) acc16[t] = _mm256_add_epi16(acc16[t], _mm256_maddubs_epi16(w, bcast4(y[t]->qs + 16 * j + 4 * k)));
+          for (int t = 0; t < T; ++t) acc16[t][h] = _mm256_add_epi16(acc16[t][h], _mm256_maddubs_epi16(w, x[t]));
         }
+      }
 #pragma GCC unroll 8
-        for (int t = 0; t < T; ++t) acc32[t] = _mm256_add_epi32(acc32[t], _mm256_madd_epi16(acc16[t], s.sc[j][h]));
+      for (int t = 0; t < T; ++t) {
+        for (int h = 0; h < 2; ++h) acc32[t][h] = _mm256_add_epi32(acc32[t][h], _mm256_madd_epi16(acc16[t][h], s.sc[j][h]));
       }
     }
-    for (int t = 0; t < T; ++t) q6_k_finish(s, h, acc32[t], *y[t], yd[t], acc + 16 * t + 8 * h);
+  }
+  for (int t = 0; t < T; ++t) {
+    for (int h = 0; h < 2; ++h) q6_k_finish(s, h, acc32[t][h], *y[t], yd[t], acc + 16 * t + 8 * h);
   }
 }
 
