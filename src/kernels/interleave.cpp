@@ -13,10 +13,6 @@ using tensor::block_q6_k;
 using tensor::qk_k;
 
 // Q4_K element e (0..255) of a super-block: chunk e / 64 of 32 bytes, low nibbles first.
-int q4_k_get(const block_q4_k& b, int e) {
-  const int j = e / 64, w = e % 64;
-  return w < 32 ? b.qs[32 * j + w] & 0x0f : b.qs[32 * j + w - 32] >> 4;
-}
 void q4_k_set(block_q4_k& b, int e, int q) {
   const int j = e / 64, w = e % 64;
   uint8_t& byte = b.qs[32 * j + (w % 32)];
@@ -40,18 +36,25 @@ void q4_k_pack_scales(const uint8_t sc[8], const uint8_t m[8], uint8_t* p) {
 }
 
 // Q6_K element e: half h = e / 128, position l = e % 32 and quarter c = (e % 128) / 32 within it.
-int q6_k_get(const block_q6_k& b, int e) {
-  const int h = e / 128, c = (e % 128) / 32, l = e % 32;
-  const uint8_t lo = b.ql[64 * h + 32 * (c % 2) + l];
-  const int low = c < 2 ? lo & 0x0f : lo >> 4;
-  return low | (((b.qh[32 * h + l] >> (2 * c)) & 3) << 4);
-}
 void q6_k_set(block_q6_k& b, int e, int q) {
   const int h = e / 128, c = (e % 128) / 32, l = e % 32;
   uint8_t& lo = b.ql[64 * h + 32 * (c % 2) + l];
   lo = c < 2 ? static_cast<uint8_t>((lo & 0xf0) | (q & 0x0f)) : static_cast<uint8_t>((lo & 0x0f) | ((q & 0x0f) << 4));
   uint8_t& hi = b.qh[32 * h + l];
   hi = static_cast<uint8_t>((hi & ~(3 << (2 * c))) | (((q >> 4) & 3) << (2 * c)));
+}
+
+uint64_t load_u64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+void store_u32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, sizeof(v)); }
+// 8 nibbles (the low ones, or the high ones when `high`) of src[0..7] -> 4 bytes: byte k holds
+// nibble k low and nibble 4 + k high.
+uint32_t pack_nibble_pairs(const uint8_t* src, bool high) {
+  const uint64_t v = (high ? load_u64(src) >> 4 : load_u64(src)) & 0x0f0f0f0f0f0f0f0fULL;
+  return static_cast<uint32_t>(v) | (static_cast<uint32_t>(v >> 32) << 4);
 }
 
 void interleave_q4_k(const block_q4_k* const row[16], block_q4_k_x16& g) {
@@ -68,13 +71,9 @@ void interleave_q4_k(const block_q4_k* const row[16], block_q4_k_x16& g) {
       g.m_lo[j % 4][r] |= static_cast<uint8_t>((m[j] & 0x0f) << (4 * (j / 4)));
       g.m_hi[j / 4][r] |= static_cast<uint8_t>((m[j] >> 4) << (2 * (j % 4)));
     }
+    // Element 32 j + 8 p + k lies in byte 32 (j / 2) + 8 p + k, low nibble for even j.
     for (int j = 0; j < 8; ++j) {
-      for (int p = 0; p < 4; ++p) {
-        for (int k = 0; k < 4; ++k) {
-          const int e = 32 * j + 8 * p + k;
-          g.qs[j][p][4 * r + k] = static_cast<uint8_t>(q4_k_get(b, e) | (q4_k_get(b, e + 4) << 4));
-        }
-      }
+      for (int p = 0; p < 4; ++p) store_u32(&g.qs[j][p][4 * r], pack_nibble_pairs(b.qs + 32 * (j / 2) + 8 * p, j % 2 == 1));
     }
   }
 }
@@ -103,21 +102,25 @@ void deinterleave_q4_k(const block_q4_k_x16& g, block_q4_k* const row[16]) {
 }
 
 void interleave_q6_k(const block_q6_k* const row[16], block_q6_k_x16& g) {
-  std::memset(&g, 0, sizeof(g));
   for (int r = 0; r < 16; ++r) {
     const block_q6_k& b = *row[r];
     g.d[r] = b.d;
     for (int j = 0; j < 16; ++j) {
       g.sc[j][r] = b.scales[j];
+      // Elements 16 j .. 16 j + 15 share a half h and quarter c; their low nibbles lie in
+      // ql[64 h + 32 (c % 2) + l] (high nibbles for c >= 2) and their top bits in qh[32 h + l] >> 2c,
+      // with l = 16 (j % 2) + the element's offset.
+      const int h = j / 8, c = (j % 8) / 2, l = 16 * (j % 2);
       for (int p = 0; p < 2; ++p) {
-        for (int k = 0; k < 4; ++k) {
-          const int e = 16 * j + 8 * p + k;
-          g.ql[j][p][4 * r + k] = static_cast<uint8_t>((q6_k_get(b, e) & 0x0f) | ((q6_k_get(b, e + 4) & 0x0f) << 4));
-        }
+        store_u32(&g.ql[j][p][4 * r], pack_nibble_pairs(b.ql + 64 * h + 32 * (c % 2) + l + 8 * p, c >= 2));
       }
-      for (int c = 0; c < 4; ++c) {
-        for (int k = 0; k < 4; ++k) g.qh[j][4 * r + k] |= static_cast<uint8_t>((q6_k_get(b, 16 * j + 4 * c + k) >> 4) << (2 * c));
+      uint32_t top[4];  // top[c'] byte k: the top two bits of element 16 j + 4 c' + k
+      for (int cc = 0; cc < 4; ++cc) {
+        uint32_t v;
+        std::memcpy(&v, b.qh + 32 * h + l + 4 * cc, sizeof(v));
+        top[cc] = (v >> (2 * c)) & 0x03030303u;
       }
+      store_u32(&g.qh[j][4 * r], top[0] | (top[1] << 2) | (top[2] << 4) | (top[3] << 6));
     }
   }
 }
