@@ -94,7 +94,7 @@ Result<std::unique_ptr<MappedFile>> MappedFile::open(const std::string& path, Fi
 Status MappedFile::edit(const std::function<void(uint8_t* image)>& edit) {
   if (!is_private()) return unsupported("'" + path_ + "' is mapped from the page cache and cannot be edited in place");
   if (heap_ != nullptr) {
-    edit(heap_.get());
+    edit(heap_.get());  // data_ == heap_.get()
     return {};
   }
   // The whole mapping changes protection at once: splitting it would split its huge pages.

@@ -136,6 +136,33 @@ inline void q4_k_single(const block_q4_k_x16& b, const q4_k_prepared& s, const u
   for (int h = 0; h < 2; ++h) q4_k_finish(s, h, acc32[h], b32, yd, acc + 8 * h);
 }
 
+// acc16[t][h] += the K unpacked 64-byte runs q[k] (half h: rows 8h..8h+7) times token t's
+// activation bytes x_off + 4k .. x_off + 4k + 3, each broadcast once for both halves.
+template <int T, int K>
+inline void add_steps(const uint8_t (*q)[64], const int8_t* const (&yq)[T], int x_off, __m256i (&acc16)[T][2]) {
+#pragma GCC unroll 2  // fully unrolled, GCC spills the int16 sums
+  for (int k = 0; k < K; ++k) {
+    __m256i x[T];
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) x[t] = bcast4(yq[t] + x_off + 4 * k);
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; ++h) {
+      const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(q[k] + 32 * h));
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) acc16[t][h] = _mm256_add_epi16(acc16[t][h], _mm256_maddubs_epi16(w, x[t]));
+    }
+  }
+}
+
+// acc32[t][h] += the int16 sums times the sub-block's per-row scale pairs.
+template <int T>
+inline void add_scaled(const __m256i (&acc16)[T][2], const __m256i (&scale)[2], __m256i (&acc32)[T][2]) {
+#pragma GCC unroll 8
+  for (int t = 0; t < T; ++t) {
+    for (int h = 0; h < 2; ++h) acc32[t][h] = _mm256_add_epi32(acc32[t][h], _mm256_madd_epi16(acc16[t][h], scale[h]));
+  }
+}
+
 // acc[t][16] += the super-block i of T tokens (token t's panel at a + t * a_stride): each step's
 // activation bytes are broadcast once for both halves; 2T int16 sums, T broadcasts and one weight
 // vector fit in the 16 registers.
@@ -155,22 +182,8 @@ inline void q4_k_tokens(const q4_k_prepared& s, const uint8_t* a, uint64_t a_str
   for (int j = 0; j < 8; ++j) {
     __m256i acc16[T][2];
     for (int t = 0; t < T; ++t) acc16[t][0] = acc16[t][1] = _mm256_setzero_si256();
-#pragma GCC unroll 2  // fully unrolled, GCC spills the int16 sums
-    for (int k = 0; k < 8; ++k) {
-      __m256i x[T];
-#pragma GCC unroll 8
-      for (int t = 0; t < T; ++t) x[t] = bcast4(yq[t] + 32 * j + 4 * k);
-#pragma GCC unroll 2
-      for (int h = 0; h < 2; ++h) {
-        const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(s.q[j][k] + 32 * h));
-#pragma GCC unroll 8
-        for (int t = 0; t < T; ++t) acc16[t][h] = _mm256_add_epi16(acc16[t][h], _mm256_maddubs_epi16(w, x[t]));
-      }
-    }
-#pragma GCC unroll 8
-    for (int t = 0; t < T; ++t) {
-      for (int h = 0; h < 2; ++h) acc32[t][h] = _mm256_add_epi32(acc32[t][h], _mm256_madd_epi16(acc16[t][h], s.sc[j][h]));
-    }
+    add_steps<T, 8>(s.q[j], yq, 32 * j, acc16);
+    add_scaled<T>(acc16, s.sc[j], acc32);
   }
   for (int t = 0; t < T; ++t) {
     for (int h = 0; h < 2; ++h) {
@@ -285,9 +298,11 @@ inline void q6_k_single(const block_q6_k_x16& b, const q6_k_prepared& s, const u
 template <int T>
 inline void q6_k_tokens(const q6_k_prepared& s, const uint8_t* a, uint64_t a_stride, int64_t i, uint64_t, float* acc) {
   const tensor::block_q8_k* y[T];
+  const int8_t* yq[T];
   __m256 yd[T];
   for (int t = 0; t < T; ++t) {
     y[t] = reinterpret_cast<const tensor::block_q8_k*>(a + static_cast<uint64_t>(t) * a_stride) + i;
+    yq[t] = y[t]->qs;
     yd[t] = _mm256_set1_ps(y[t]->d);
   }
   __m256i acc32[T][2];
@@ -298,22 +313,8 @@ inline void q6_k_tokens(const q6_k_prepared& s, const uint8_t* a, uint64_t a_str
     for (int pair = 0; pair < 2; ++pair) {  // two steps at a time keep the int16 sums in range
       __m256i acc16[T][2];
       for (int t = 0; t < T; ++t) acc16[t][0] = acc16[t][1] = _mm256_setzero_si256();
-#pragma GCC unroll 2
-      for (int k = 2 * pair; k < 2 * pair + 2; ++k) {
-        __m256i x[T];
-#pragma GCC unroll 8
-        for (int t = 0; t < T; ++t) x[t] = bcast4(y[t]->qs + 16 * j + 4 * k);
-#pragma GCC unroll 2
-        for (int h = 0; h < 2; ++h) {
-          const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(s.q[j][k] + 32 * h));
-#pragma GCC unroll 8
-          for (int t = 0; t < T; ++t) acc16[t][h] = _mm256_add_epi16(acc16[t][h], _mm256_maddubs_epi16(w, x[t]));
-        }
-      }
-#pragma GCC unroll 8
-      for (int t = 0; t < T; ++t) {
-        for (int h = 0; h < 2; ++h) acc32[t][h] = _mm256_add_epi32(acc32[t][h], _mm256_madd_epi16(acc16[t][h], s.sc[j][h]));
-      }
+      add_steps<T, 2>(s.q[j] + 2 * pair, yq, 16 * j + 8 * pair, acc16);
+      add_scaled<T>(acc16, s.sc[j], acc32);
     }
   }
   for (int t = 0; t < T; ++t) {
