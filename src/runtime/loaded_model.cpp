@@ -39,8 +39,8 @@ namespace {
 
 // The model's matmul-only weights converted in place to the rows16 layout wherever this CPU's
 // kernels read it faster (kernels/interleave.h): only in a private image (huge pages), never in
-// the page cache's pages. Matrices whose bytes overlap another's (possible only in a crafted
-// file) keep their layout: converting shared bytes twice would scramble them.
+// the page cache's pages. GgufFile already rejects files whose tensors overlap; should two views
+// still share bytes, both keep their layout, since converting shared bytes twice scrambles them.
 Status interleave_weights(gguf::GgufFile& file, model::Model& model) {
   if (!file.mapping().is_private()) return {};
   std::vector<kernels::MatrixView*> views;
