@@ -263,33 +263,31 @@ inline void q6_k_finish(const q6_k_prepared& s, int h, __m256i sums, const tenso
   _mm256_storeu_ps(o, _mm256_fmadd_ps(_mm256_cvtepi32_ps(total), _mm256_mul_ps(s.d[h], yd), _mm256_loadu_ps(o)));
 }
 
-// One token straight from the group's bytes; the scales are widened in registers here rather than
-// read back from `s` (only d is), which measured faster for a lone token.
+// One token straight from the group's bytes, one half at a time (few enough live vectors for the
+// 16 registers); the scales are widened here, only d is read from `s`.
 inline void q6_k_single(const block_q6_k_x16& b, const q6_k_prepared& s, const uint8_t* a, uint64_t, int64_t i, uint64_t,
                         float* acc) {
   const auto& y = reinterpret_cast<const tensor::block_q8_k*>(a)[i];
   const __m256 yd = _mm256_set1_ps(y.d);
-  __m256i acc32[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
-  __m256i offset[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};  // sum_j scale_j * bsum_j
-#pragma GCC unroll 4
-  for (int j = 0; j < 16; ++j) {
-    prefetch_q6_k_quants(b, j);
-    const __m256i x[4] = {bcast4(y.qs + 16 * j), bcast4(y.qs + 16 * j + 4), bcast4(y.qs + 16 * j + 8), bcast4(y.qs + 16 * j + 12)};
-    const __m256i bsum = _mm256_set1_epi32(static_cast<uint16_t>(y.bsums[j]));  // (bsum_j, 0) in each 32-bit lane
-    const __m128i sc = load128(b.sc[j]);
-    const __m256i scales[2] = {s8_pairs(_mm_unpacklo_epi8(sc, sc)), s8_pairs(_mm_unpackhi_epi8(sc, sc))};
-    for (int h = 0; h < 2; ++h) {
+#pragma GCC unroll 1
+  for (int h = 0; h < 2; ++h) {
+    __m256i sums = _mm256_setzero_si256(), offset = _mm256_setzero_si256();  // offset: sum_j scale_j * bsum_j
+#pragma GCC unroll 2
+    for (int j = 0; j < 16; ++j) {
+      if (h == 0) prefetch_q6_k_quants(b, j);
+      const __m128i sc = load128(b.sc[j]);
+      const __m256i scale = s8_pairs(h == 0 ? _mm_unpacklo_epi8(sc, sc) : _mm_unpackhi_epi8(sc, sc));
       __m256i w[4];
       q6_k_steps(b, j, h, w);
-      const __m256i lo = _mm256_add_epi16(_mm256_maddubs_epi16(w[0], x[0]), _mm256_maddubs_epi16(w[1], x[1]));
-      const __m256i hi = _mm256_add_epi16(_mm256_maddubs_epi16(w[2], x[2]), _mm256_maddubs_epi16(w[3], x[3]));
-      acc32[h] = _mm256_add_epi32(acc32[h], _mm256_madd_epi16(lo, scales[h]));
-      acc32[h] = _mm256_add_epi32(acc32[h], _mm256_madd_epi16(hi, scales[h]));
-      offset[h] = _mm256_add_epi32(offset[h], _mm256_madd_epi16(scales[h], bsum));
+      const __m256i lo = _mm256_add_epi16(_mm256_maddubs_epi16(w[0], bcast4(y.qs + 16 * j)),
+                                          _mm256_maddubs_epi16(w[1], bcast4(y.qs + 16 * j + 4)));
+      const __m256i hi = _mm256_add_epi16(_mm256_maddubs_epi16(w[2], bcast4(y.qs + 16 * j + 8)),
+                                          _mm256_maddubs_epi16(w[3], bcast4(y.qs + 16 * j + 12)));
+      sums = _mm256_add_epi32(sums, _mm256_add_epi32(_mm256_madd_epi16(lo, scale), _mm256_madd_epi16(hi, scale)));
+      // (bsum_j, 0) in each 32-bit lane
+      offset = _mm256_add_epi32(offset, _mm256_madd_epi16(scale, _mm256_set1_epi32(static_cast<uint16_t>(y.bsums[j]))));
     }
-  }
-  for (int h = 0; h < 2; ++h) {
-    const __m256i total = _mm256_sub_epi32(acc32[h], _mm256_slli_epi32(offset[h], 5));
+    const __m256i total = _mm256_sub_epi32(sums, _mm256_slli_epi32(offset, 5));
     float* o = acc + 8 * h;
     _mm256_storeu_ps(o, _mm256_fmadd_ps(_mm256_cvtepi32_ps(total), _mm256_mul_ps(s.d[h], yd), _mm256_loadu_ps(o)));
   }
