@@ -7,7 +7,7 @@
 // no horizontal sums. Each super-block of a group is first unpacked once into one unsigned byte
 // per quant (Q4_K: 0..15, Q6_K: q + 32 = 0..63) in an L1 buffer, with its sub-block scales widened
 // to int16 pairs; then tokens are taken up to 4 at a time, each weight vector loaded once for all
-// of them. Per token and sub-block the int16 sums stay in range (Q4_K: 8 steps x 2 x 15 x 128 =
+// of them (a lone token skips the copy and reads the group's bytes directly). Per token and sub-block the int16 sums stay in range (Q4_K: 8 steps x 2 x 15 x 128 =
 // 30720; Q6_K: 2 steps x 2 x 63 x 128 = 32256 before each vpmaddwd), vpmaddwd applies the integer
 // scale per row, and a super-block's integer total (mins and the Q6_K offset of 32 subtracted via
 // the activation's sub-block sums) is converted to float once: every integer step is exact, so a
