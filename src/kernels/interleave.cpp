@@ -190,11 +190,13 @@ void deinterleave_group16(tensor_type type, int64_t cols, const uint8_t* group, 
   }
 }
 
-bool can_interleave_rows16(const MatrixView& w) {
-  if (w.layout != matrix_layout::rows || !rows16_layout_exists(w.type) || w.rows <= 0 || w.rows % kRowsPerGroup != 0) return false;
+bool rows16_shape_fits(const MatrixView& w) {
+  if (!rows16_layout_exists(w.type) || w.rows <= 0 || w.rows % kRowsPerGroup != 0) return false;
   const auto bytes = row_bytes(w.type, static_cast<uint64_t>(w.cols));
   return bytes && *bytes == w.row_stride;
 }
+
+bool can_interleave_rows16(const MatrixView& w) { return w.layout == matrix_layout::rows && rows16_shape_fits(w); }
 
 void interleave_rows16_in_place(MatrixView& w, uint8_t* data) {
   if (!can_interleave_rows16(w) || data != w.data) {

@@ -58,8 +58,10 @@ void interleave_group16(tensor_type type, int64_t cols, const uint8_t* rows, uin
 // One interleaved group -> its 16 rows, contiguous at `rows` (16 * row bytes).
 void deinterleave_group16(tensor_type type, int64_t cols, const uint8_t* group, uint8_t* rows);
 
-// Whether w (layout rows) can become rows16: its type has the layout, its rows are a multiple of 16
-// and packed (row_stride = row bytes).
+// Whether w's shape admits rows16: its type has the layout, rows are a positive multiple of 16 and
+// packed (row_stride = row bytes). What a rows16 matrix must satisfy, whatever w.layout says.
+bool rows16_shape_fits(const MatrixView& w);
+// Whether w (layout rows) can become rows16: rows16_shape_fits(w).
 bool can_interleave_rows16(const MatrixView& w);
 // Converts w's bytes in place (`data` is the writable address of w.data) and marks w rows16.
 // Requires can_interleave_rows16(w).

@@ -31,8 +31,7 @@ void check_matrix(const char* function, const MatrixView& w) {
   const auto bytes = row_bytes(w.type, static_cast<uint64_t>(w.cols));
   if (!bytes) bad_matrix(function, w, "cols is not a whole number of blocks");
   if (w.rows > 1 && w.row_stride < *bytes) bad_matrix(function, w, "row_stride is shorter than a row");
-  if (w.layout == matrix_layout::rows16 &&
-      (!rows16_layout_exists(w.type) || w.rows % kRowsPerGroup != 0 || w.row_stride != *bytes)) {
+  if (w.layout == matrix_layout::rows16 && !rows16_shape_fits(w)) {
     bad_matrix(function, w, "not a valid rows16 matrix (type without the layout, rows not a multiple of 16, or padded rows)");
   }
   const uint32_t align = tensor::required_alignment(w.type);

@@ -67,8 +67,7 @@ void check_matrix(const MatrixView& w) {
   const auto bytes = row_bytes(w.type, static_cast<uint64_t>(w.cols));
   if (!bytes) bad_matrix(w, "cols is not a whole number of blocks");
   if (w.rows > 1 && w.row_stride < *bytes) bad_matrix(w, "row_stride is shorter than a row");
-  if (w.layout == matrix_layout::rows16 &&
-      (!rows16_layout_exists(w.type) || w.rows % kRowsPerGroup != 0 || w.row_stride != *bytes)) {
+  if (w.layout == matrix_layout::rows16 && !rows16_shape_fits(w)) {
     bad_matrix(w, "not a valid rows16 matrix (type without the layout, rows not a multiple of 16, or padded rows)");
   }
   const uint32_t align = tensor::required_alignment(w.type);
@@ -164,7 +163,7 @@ Activations prepare_for_path(const isa_kernels& set, const type_kernels& tk, con
 constexpr int64_t kRows16TokenBlock = 64;
 
 // A rows16 matrix: chunks of groups (~256 KiB) taken in turn by the workers; each group is dotted
-// with every token, up to 8 at a time inside the kernel, so every weight is read from memory once.
+// with every token (the kernel takes them in its own tiles), so every weight is read from memory once.
 void matmul_rows16(const isa_kernels& set, const type_kernels& tk, const MatrixView& w, const float* x, int64_t n_tokens,
                    float* y, ThreadPool& pool) {
   const Activations act = prepare_activations(set, tk.pack_rows16_acts, tk.rows16_act_bytes, w, x, n_tokens, pool);
