@@ -231,28 +231,57 @@ void matmul(const isa_kernels& set, const MatrixView& w, const float* x, int64_t
   });
 }
 
+namespace {
+
+// The activation layout a single-token matmul of w uses: its pack function and panel size (both
+// null: the converted rows themselves).
+struct SingleTokenPath {
+  matrix_layout layout;
+  pack_fn pack;
+  panel_bytes_fn panel_bytes;
+};
+SingleTokenPath single_token_path(const type_kernels& tk, const MatrixView& w) {
+  if (w.layout == matrix_layout::rows16) return {w.layout, tk.pack_rows16_acts, tk.rows16_act_bytes};
+  return {w.layout, tk.pack_row_acts, tk.row_act_bytes};
+}
+
+// Whether ws[0..count) can share one activation panel and one dispatch for a single token: every
+// matrix has kernels on a row-dot or rows16 path, and all take the same columns, vec-dot type,
+// layout and activation packing.
+bool fusable_single_token(const isa_kernels& set, const MatrixView* ws, int count) {
+  const type_kernels* first = kernels_for(set, ws[0].type);
+  if (count < 2 || first == nullptr) return false;
+  const SingleTokenPath path = single_token_path(*first, ws[0]);
+  for (int i = 0; i < count; ++i) {
+    check_matrix(ws[i]);
+    const type_kernels* tk = kernels_for(set, ws[i].type);
+    if (tk == nullptr || ws[i].cols != ws[0].cols || tensor::vec_dot_type(ws[i].type) != tensor::vec_dot_type(ws[0].type)) return false;
+    if (ws[i].layout == matrix_layout::rows16 ? tk->rows16_dots == nullptr : uses_gemm(*tk, 1)) return false;
+    const SingleTokenPath p = single_token_path(*tk, ws[i]);
+    if (p.layout != path.layout || p.pack != path.pack) return false;
+    if (p.pack != nullptr && p.panel_bytes(ws[0].cols) != path.panel_bytes(ws[0].cols)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 void matmul_many(const isa_kernels& set, const MatrixView* ws, float* const* ys, int count, const float* x, int64_t n_tokens,
                  ThreadPool& pool) {
   if (count <= 0 || n_tokens <= 0) return;
-  // One dispatch for a single token when every matrix takes a row-dot path with the same
-  // activation layout (same columns, vec-dot type and row panel): a lone stream's Q/K/V or
-  // gate/up (tg +2-3%, A/B). Batched steps run each matrix as its own matmul: fused, the server
-  // at 8 clients measured 141-143 tok/s against 151-155 (A/B, twice each), although the bare
-  // 8-token step was slightly faster; prompt chunks (gemm path) and mixed layouts likewise.
-  const type_kernels* first = kernels_for(set, ws[0].type);
-  bool fused = count > 1 && first != nullptr && n_tokens == 1;
-  for (int i = 0; i < count && fused; ++i) {
-    check_matrix(ws[i]);
-    const type_kernels* tk = kernels_for(set, ws[i].type);
-    fused = tk != nullptr && ws[i].layout == matrix_layout::rows && !uses_gemm(*tk, n_tokens) && ws[i].cols == ws[0].cols &&
-            tensor::vec_dot_type(ws[i].type) == tensor::vec_dot_type(ws[0].type) && tk->pack_row_acts == first->pack_row_acts &&
-            (tk->pack_row_acts == nullptr || tk->row_act_bytes == first->row_act_bytes);
-  }
-  if (!fused) {
+  // One dispatch for a single token when every matrix takes the same single-token path: a lone
+  // stream's Q/K/V or gate/up (tg +2-3%, A/B). Batched steps run each matrix as its own matmul:
+  // fused, the server at 8 clients measured 141-143 tok/s against 151-155 (A/B, twice each),
+  // although the bare 8-token step was slightly faster; prompt chunks (gemm path) likewise.
+  if (n_tokens != 1 || !fusable_single_token(set, ws, count)) {
     for (int i = 0; i < count; ++i) matmul(set, ws[i], x, n_tokens, ys[i], pool);
     return;
   }
-  const Activations act = prepare_for_path(set, *first, ws[0], x, n_tokens, false, pool);
+  const type_kernels& first = *kernels_for(set, ws[0].type);
+  const SingleTokenPath path = single_token_path(first, ws[0]);
+  const bool rows16 = path.layout == matrix_layout::rows16;
+  const Activations act = prepare_activations(set, path.pack, path.panel_bytes, ws[0], x, 1, pool);
+  // A chunk is rows [r0, r1) of one matrix; on the rows16 path, whole groups.
   struct RowChunk {
     int matrix;
     const type_kernels* tk;
@@ -265,13 +294,22 @@ void matmul_many(const isa_kernels& set, const MatrixView* ws, float* const* ys,
   chunks.clear();
   for (int i = 0; i < count; ++i) {
     const type_kernels* tk = kernels_for(set, ws[i].type);
-    const int64_t chunk = row_chunk(ws[i].rows, ws[i].row_stride, pool.size());
+    const int64_t unit = rows16 ? kRowsPerGroup : 1;
+    const int64_t units = ws[i].rows / unit;
+    const int64_t chunk = unit * row_chunk(units, static_cast<uint64_t>(unit) * ws[i].row_stride, pool.size());
     for (int64_t r0 = 0; r0 < ws[i].rows; r0 += chunk) chunks.push_back({i, tk, r0, r0 + chunk < ws[i].rows ? r0 + chunk : ws[i].rows});
   }
   pool.parallel_chunks(static_cast<int64_t>(chunks.size()), 1, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
       const RowChunk& rc = chunks[static_cast<size_t>(c)];
-      row_dot_range(*rc.tk, ws[rc.matrix], rc.r0, rc.r1, act, n_tokens, ys[rc.matrix]);
+      const MatrixView& w = ws[rc.matrix];
+      if (!rows16) {
+        row_dot_range(*rc.tk, w, rc.r0, rc.r1, act, 1, ys[rc.matrix]);
+        continue;
+      }
+      for (int64_t r = rc.r0; r < rc.r1; r += kRowsPerGroup) {
+        rc.tk->rows16_dots(w.cols, w.data + static_cast<uint64_t>(r) * w.row_stride, act.a, act.stride, 1, ys[rc.matrix] + r, w.rows);
+      }
     }
   });
 }

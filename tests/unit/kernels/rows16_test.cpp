@@ -120,6 +120,52 @@ TEST(Rows16, BatchedResultsEqualSingleTokenResults) {
   }
 }
 
+// matmul_many over rows16 matrices (a layer's Q/K/V with V in Q6_K) equals separate matmuls bit
+// for bit; a mix of rows16 and row-major matrices (never fused) too. Chunks of whole groups
+// across matrices of different heights.
+TEST(Rows16, MatmulManyEqualsSeparateMatmuls) {
+  ThreadPool pool(2);
+  const int64_t cols = 512;
+  struct spec {
+    tensor_type type;
+    int64_t rows;
+    bool rows16;
+  };
+  const std::vector<std::vector<spec>> groups = {
+      {{tensor_type::q4_k, 32, true}, {tensor_type::q4_k, 16, true}, {tensor_type::q6_k, 48, true}},
+      {{tensor_type::q4_k, 32, true}, {tensor_type::q4_k, 32, false}},
+  };
+  for (const op_table* variant : available_op_tables()) {
+    for (const auto& specs : groups) {
+      std::vector<test_matrix> ms;
+      std::vector<MatrixView> views;
+      for (size_t i = 0; i < specs.size(); ++i) {
+        test_matrix m = make_matrix(specs[i].type, specs[i].rows, cols, 0, static_cast<uint32_t>(60 + i));
+        ms.push_back(specs[i].rows16 ? interleaved_copy(m) : m);
+      }
+      for (test_matrix& m : ms) {
+        m.view.data = reinterpret_cast<const uint8_t*>(m.storage.data());  // a copy's view still names the original's bytes
+        views.push_back(m.view);
+      }
+      for (int64_t n_tokens : {1, 4}) {
+        const auto x = random_floats(static_cast<size_t>(n_tokens * cols), static_cast<uint32_t>(n_tokens), 2.0f);
+        std::vector<std::vector<float>> together(specs.size()), alone(specs.size());
+        std::vector<float*> outs;
+        for (size_t i = 0; i < specs.size(); ++i) {
+          together[i].assign(static_cast<size_t>(n_tokens * specs[i].rows), NAN);
+          alone[i].assign(together[i].size(), NAN);
+          outs.push_back(together[i].data());
+          variant->matmul(views[i], x.data(), n_tokens, alone[i].data(), pool);
+        }
+        variant->matmul_many(views.data(), outs.data(), static_cast<int>(views.size()), x.data(), n_tokens, pool);
+        for (size_t i = 0; i < specs.size(); ++i) {
+          EXPECT_EQ(together[i], alone[i]) << variant->name << " matrix " << i << " n_tokens " << n_tokens;
+        }
+      }
+    }
+  }
+}
+
 TEST(Rows16, ResultsDoNotDependOnThreadCount) {
   ThreadPool p1(1), p3(3);
   for (const op_table* variant : available_op_tables()) {
