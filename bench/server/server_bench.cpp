@@ -3,10 +3,12 @@
 //       writes a synthetic model (random weights; every 2-D weight in one type, norms F32).
 //   bench_server run --port P --model ID [--clients 1,4,8,16] [--max-tokens 128] [--repeats 3]
 //                    [--long-prompt 512] [--background 8] [--chat] [--json OUT] [--wait-ready 600]
+//                    [--reference ONE,EIGHT]
 //       drives a running server: aggregate generated tokens/s at each client count (repeats are
 //       interleaved across counts so machine noise spreads evenly), then the time to first token of
 //       a long prompt alone and while `--background` streams decode. Prints a table; --json writes
-//       every run.
+//       every run. --reference: llama.cpp's tok/s at 1 and 8 clients measured on this machine
+//       (default: the server issue's figure, from another machine type).
 //   bench_server step MODEL [--threads 2] [--batch 1,2,4,8,16]
 //       times Model::forward for n decode tokens of n sequences (wall and CPU time per step).
 // Not a test: needs a server and minutes of machine time. bench/server/run_server_bench.sh starts one.
@@ -31,9 +33,15 @@ namespace {
 
 using json = nlohmann::json;
 
-// llama.cpp's server (-np 8) on this machine type, from the server issue: 1 client, 8 clients.
+// llama.cpp's server (-np 8) on the server issue's machine type: 1 client, 8 clients. --reference
+// replaces them with a figure measured on the machine at hand (bench/server/run_llama_server_bench.sh).
 constexpr double kLlamaCppOne = 38.0;
 constexpr double kLlamaCppEight = 56.0;
+
+struct Reference {
+  double one = kLlamaCppOne, eight = kLlamaCppEight;
+  std::string source = "the server issue's figure";
+};
 
 struct Args {
   std::map<std::string, std::string> named;
@@ -147,6 +155,23 @@ Spread spread(std::vector<double> v) {
 
 json spread_json(const Spread& s) { return {{"median", s.median}, {"min", s.min}, {"max", s.max}}; }
 
+// "ONE,EIGHT": llama.cpp's aggregate tokens/s at 1 and 8 clients, each in (0, 1e6].
+Result<Reference> to_reference(const std::string& v) {
+  Reference ref;
+  if (v.empty()) return ref;
+  const auto comma = v.find(',');
+  const auto number = [](const std::string& text, double& out) {
+    char* end = nullptr;
+    out = std::strtod(text.c_str(), &end);
+    return !text.empty() && end == text.c_str() + text.size() && out > 0 && out <= 1e6;
+  };
+  if (comma == std::string::npos || !number(v.substr(0, comma), ref.one) || !number(v.substr(comma + 1), ref.eight)) {
+    return invalid_argument("--reference must be ONE,EIGHT: two tokens/s figures in (0, 1e6], e.g. 23.7,32.1");
+  }
+  ref.source = "--reference";
+  return ref;
+}
+
 std::string fmt(const char* f, double a, double b, double c) {
   char buf[96];
   std::snprintf(buf, sizeof buf, f, a, b, c);
@@ -166,8 +191,10 @@ int run(int argc, char** argv) {
   auto ready_s = to_int("--wait-ready", args->get("--wait-ready", "600"), 0, 86400);
   auto seed = to_int("--seed", args->get("--seed", "0"), 0, INT64_MAX);
   auto clients = to_int_list("--clients", args->get("--clients", "1,4,8,16"));
+  auto reference = to_reference(args->get("--reference", ""));
   for (const Status* st : {&port.status(), &max_tokens.status(), &repeats.status(), &long_prompt.status(),
-                           &background.status(), &ready_s.status(), &seed.status(), &clients.status()}) {
+                           &background.status(), &ready_s.status(), &seed.status(), &clients.status(),
+                           &reference.status()}) {
     if (!st->ok()) return fail(*st);
   }
   cfg.endpoint.port = static_cast<int>(*port);
@@ -290,15 +317,16 @@ int run(int argc, char** argv) {
   if (one > 0 && eight > 0) {
     const double ratio = eight / one;
     std::printf("\n8 clients / 1 client: %.2fx (target >= 2.5x)%s\n", ratio, ratio >= 2.5 ? "" : "  BELOW TARGET");
-    std::printf("vs llama.cpp server -np 8 (%.0f tok/s at 1 client, %.0f aggregate at 8): 1 client %.2fx, "
+    const Reference& ref = *reference;
+    std::printf("vs llama.cpp server -np 8 (%s: %.1f tok/s at 1 client, %.1f aggregate at 8): 1 client %.2fx, "
                 "8 clients %.2fx (target >= 1.5x)%s\n",
-                kLlamaCppOne, kLlamaCppEight, one / kLlamaCppOne, eight / kLlamaCppEight,
-                eight / kLlamaCppEight >= 1.5 ? "" : "  BELOW TARGET");
+                ref.source.c_str(), ref.one, ref.eight, one / ref.one, eight / ref.eight, eight / ref.eight >= 1.5 ? "" : "  BELOW TARGET");
     out["ratio_8_over_1"] = ratio;
-    out["llama_cpp"] = {{"one_client", kLlamaCppOne},
-                        {"eight_clients", kLlamaCppEight},
-                        {"ours_over_theirs_1", one / kLlamaCppOne},
-                        {"ours_over_theirs_8", eight / kLlamaCppEight}};
+    out["llama_cpp"] = {{"source", ref.source},
+                        {"one_client", ref.one},
+                        {"eight_clients", ref.eight},
+                        {"ours_over_theirs_1", one / ref.one},
+                        {"ours_over_theirs_8", eight / ref.eight}};
   }
   if (failed) std::printf("\n%d stream(s) FAILED (see above)\n", failed);
   out["failed_streams"] = failed;
@@ -322,6 +350,7 @@ int main(int argc, char** argv) {
   std::cerr << "usage: bench_server synth OUT.gguf [--shape 1.1b] [--type Q4_K] [--seed 1]\n"
                "       bench_server run --port P --model ID [--clients 1,4,8,16] [--max-tokens 128] [--repeats 3]\n"
                "                        [--long-prompt 512] [--background 8] [--chat] [--json OUT] [--seed S]\n"
+               "                        [--reference ONE,EIGHT]  (llama.cpp's tok/s at 1 and 8 clients to compare with)\n"
                "       bench_server step MODEL [--threads 2] [--batch 1,2,4,8,16] [--steps 8] [--context 32] [--json OUT]\n";
   return cmd.empty() || cmd == "--help" || cmd == "-h" ? 0 : 1;
 }
