@@ -144,27 +144,69 @@ void deinterleave_q6_k(const block_q6_k_x16& g, block_q6_k* const row[16]) {
   }
 }
 
+// Q4_0 element e (0..31) of a block: byte e % 16, low nibble for e < 16.
+int q4_0_get(const tensor::block_q4_0& b, int e) { return e < 16 ? b.qs[e] & 0x0f : b.qs[e - 16] >> 4; }
+
+// row[r] points at the 8 blocks of row r that the group covers.
+void interleave_q4_0(const tensor::block_q4_0* const row[16], block_q4_0_x16& g) {
+  for (int r = 0; r < 16; ++r) {
+    for (int blk = 0; blk < 8; ++blk) {
+      const tensor::block_q4_0& b = row[r][blk];
+      g.d[blk][r] = b.d;
+      for (int p = 0; p < 4; ++p) {
+        for (int k = 0; k < 4; ++k) {
+          g.qs[blk][p][4 * r + k] = static_cast<uint8_t>(q4_0_get(b, 8 * p + k) | (q4_0_get(b, 8 * p + 4 + k) << 4));
+        }
+      }
+    }
+  }
+}
+
+void deinterleave_q4_0(const block_q4_0_x16& g, tensor::block_q4_0* const row[16]) {
+  for (int r = 0; r < 16; ++r) {
+    for (int blk = 0; blk < 8; ++blk) {
+      tensor::block_q4_0& b = row[r][blk];
+      b.d = g.d[blk][r];
+      uint8_t q[32];
+      for (int p = 0; p < 4; ++p) {
+        for (int k = 0; k < 4; ++k) {
+          const uint8_t byte = g.qs[blk][p][4 * r + k];
+          q[8 * p + k] = byte & 0x0f;
+          q[8 * p + 4 + k] = byte >> 4;
+        }
+      }
+      for (int i = 0; i < 16; ++i) b.qs[i] = static_cast<uint8_t>(q[i] | (q[i + 16] << 4));
+    }
+  }
+}
+
 [[noreturn]] void no_layout(tensor_type type) {
   std::fprintf(stderr, "plexus::kernels: type %s has no rows16 layout\n", tensor_type_name(type));
   std::abort();
 }
 
+// Group i covers qk_k columns: blocks [k i, k i + k) of each row, k = kBlocksPerGroup (Q4_0: 8).
 template <class Block, class Group, class Convert>
 void each_block_of_group(int64_t cols, const uint8_t* rows, uint64_t row_stride, Group* groups, Convert convert) {
-  const int64_t blocks = cols / qk_k;
-  for (int64_t i = 0; i < blocks; ++i) {
+  const int64_t n_groups = cols / qk_k;
+  constexpr int64_t kBlocksPerGroup = static_cast<int64_t>(sizeof(Group) / (16 * sizeof(Block)));
+  for (int64_t i = 0; i < n_groups; ++i) {
     const Block* row[16];
-    for (int r = 0; r < 16; ++r) row[r] = reinterpret_cast<const Block*>(rows + static_cast<uint64_t>(r) * row_stride) + i;
+    for (int r = 0; r < 16; ++r) row[r] = reinterpret_cast<const Block*>(rows + static_cast<uint64_t>(r) * row_stride) + kBlocksPerGroup * i;
     convert(row, groups[i]);
   }
 }
 
 }  // namespace
 
-bool rows16_layout_exists(tensor_type type) { return type == tensor_type::q4_k || type == tensor_type::q6_k; }
+bool rows16_layout_exists(tensor_type type) {
+  return type == tensor_type::q4_0 || type == tensor_type::q4_k || type == tensor_type::q6_k;
+}
 
 void interleave_group16(tensor_type type, int64_t cols, const uint8_t* rows, uint64_t row_stride, uint8_t* group) {
-  if (type == tensor_type::q4_k) {
+  if (type == tensor_type::q4_0) {
+    each_block_of_group<tensor::block_q4_0>(cols, rows, row_stride, reinterpret_cast<block_q4_0_x16*>(group), interleave_q4_0);
+  } else if (type == tensor_type::q4_k) {
     each_block_of_group<block_q4_k>(cols, rows, row_stride, reinterpret_cast<block_q4_k_x16*>(group), interleave_q4_k);
   } else if (type == tensor_type::q6_k) {
     each_block_of_group<block_q6_k>(cols, rows, row_stride, reinterpret_cast<block_q6_k_x16*>(group), interleave_q6_k);
@@ -173,25 +215,35 @@ void interleave_group16(tensor_type type, int64_t cols, const uint8_t* rows, uin
   }
 }
 
+namespace {
+// Group i of `group` -> rows (16 contiguous rows of `cols` columns), for one block type.
+template <class Block, class Group, class Convert>
+void each_group_to_rows(int64_t cols, const uint8_t* group, uint8_t* rows, Convert convert) {
+  constexpr int64_t kBlocksPerGroup = static_cast<int64_t>(sizeof(Group) / (16 * sizeof(Block)));
+  const int64_t n_groups = cols / qk_k;
+  const int64_t row_blocks = n_groups * kBlocksPerGroup;
+  for (int64_t i = 0; i < n_groups; ++i) {
+    Block* row[16];
+    for (int r = 0; r < 16; ++r) row[r] = reinterpret_cast<Block*>(rows) + r * row_blocks + kBlocksPerGroup * i;
+    convert(reinterpret_cast<const Group*>(group)[i], row);
+  }
+}
+}  // namespace
+
 void deinterleave_group16(tensor_type type, int64_t cols, const uint8_t* group, uint8_t* rows) {
-  const int64_t blocks = cols / qk_k;
-  for (int64_t i = 0; i < blocks; ++i) {
-    if (type == tensor_type::q4_k) {
-      block_q4_k* row[16];
-      for (int r = 0; r < 16; ++r) row[r] = reinterpret_cast<block_q4_k*>(rows) + r * blocks + i;
-      deinterleave_q4_k(reinterpret_cast<const block_q4_k_x16*>(group)[i], row);
-    } else if (type == tensor_type::q6_k) {
-      block_q6_k* row[16];
-      for (int r = 0; r < 16; ++r) row[r] = reinterpret_cast<block_q6_k*>(rows) + r * blocks + i;
-      deinterleave_q6_k(reinterpret_cast<const block_q6_k_x16*>(group)[i], row);
-    } else {
-      no_layout(type);
-    }
+  if (type == tensor_type::q4_0) {
+    each_group_to_rows<tensor::block_q4_0, block_q4_0_x16>(cols, group, rows, deinterleave_q4_0);
+  } else if (type == tensor_type::q4_k) {
+    each_group_to_rows<block_q4_k, block_q4_k_x16>(cols, group, rows, deinterleave_q4_k);
+  } else if (type == tensor_type::q6_k) {
+    each_group_to_rows<block_q6_k, block_q6_k_x16>(cols, group, rows, deinterleave_q6_k);
+  } else {
+    no_layout(type);
   }
 }
 
 bool rows16_shape_fits(const MatrixView& w) {
-  if (!rows16_layout_exists(w.type) || w.rows <= 0 || w.rows % kRowsPerGroup != 0) return false;
+  if (!rows16_layout_exists(w.type) || w.rows <= 0 || w.rows % kRowsPerGroup != 0 || w.cols % qk_k != 0) return false;
   const auto bytes = row_bytes(w.type, static_cast<uint64_t>(w.cols));
   return bytes && *bytes == w.row_stride;
 }

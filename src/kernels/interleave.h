@@ -1,8 +1,9 @@
 // Weight layouts interleaved for the SIMD kernels, and the conversions to and from GGUF's
 // row-major blocks.
 //
-// rows16: a matrix's rows in groups of 16; within a group, super-block i of all 16 rows forms one
-// interleaved block (block_q4_k_x16, block_q6_k_x16). Each 64-byte run of quants holds 4
+// rows16: a matrix's rows in groups of 16; within a group, columns [256 i, 256 i + 256) of all 16
+// rows (one K-quant super-block, or 8 Q4_0 blocks) form one interleaved block (block_q4_0_x16,
+// block_q4_k_x16, block_q6_k_x16). Each 64-byte run of quants holds 4
 // consecutive elements of each of the 16 rows (row r in bytes 4r .. 4r + 3, nibble-packed for
 // two such runs), so one vpdpbusd multiplies 16 rows by 4 elements of a broadcast activation
 // and leaves one partial sum per row in its own lane: no horizontal sums, and each sub-block
@@ -49,7 +50,16 @@ struct block_q6_k_x16 {
 };
 static_assert(sizeof(block_q6_k_x16) == 16 * sizeof(tensor::block_q6_k), "a Q6_K group must keep its size");
 
-// Whether `type` has a rows16 layout (Q4_K, Q6_K).
+// Q4_0, 16 rows x 8 blocks (256 elements, so that every type's group spans qk_k columns). Block
+// b of row r: scale d[b][r]; qs[b][p] covers its elements 8 p .. 8 p + 7: byte 4 r + k holds
+// element 8 p + k of row r in its low nibble and element 8 p + 4 + k in its high nibble (as Q4_K).
+struct block_q4_0_x16 {
+  uint16_t d[8][16];
+  uint8_t qs[8][4][64];
+};
+static_assert(sizeof(block_q4_0_x16) == 16 * 8 * sizeof(tensor::block_q4_0), "a Q4_0 group must keep its size");
+
+// Whether `type` has a rows16 layout (Q4_0, Q4_K, Q6_K).
 bool rows16_layout_exists(tensor_type type);
 
 // The 16 rows at rows + r * row_stride (cols elements each, a whole number of super-blocks) ->
@@ -58,8 +68,8 @@ void interleave_group16(tensor_type type, int64_t cols, const uint8_t* rows, uin
 // One interleaved group -> its 16 rows, contiguous at `rows` (16 * row bytes).
 void deinterleave_group16(tensor_type type, int64_t cols, const uint8_t* group, uint8_t* rows);
 
-// Whether w's shape admits rows16: its type has the layout, rows are a positive multiple of 16 and
-// packed (row_stride = row bytes). What a rows16 matrix must satisfy, whatever w.layout says.
+// Whether w's shape admits rows16: its type has the layout, rows are a positive multiple of 16,
+// columns a multiple of 256 and rows packed (row_stride = row bytes). What a rows16 matrix must satisfy, whatever w.layout says.
 bool rows16_shape_fits(const MatrixView& w);
 // Whether w (layout rows) can become rows16: rows16_shape_fits(w).
 bool can_interleave_rows16(const MatrixView& w);

@@ -1,5 +1,8 @@
 // Dots of interleaved weight groups (kernels/interleave.h: 16 rows per group) with Q8_K
-// activations, in 256-bit vectors without VNNI (AVX2); included by avx2_dot.cpp.
+// activations (Q4_K, Q6_K) or Q8_0 ones (Q4_0), in 256-bit vectors without VNNI (AVX2); included
+// by avx2_dot.cpp. Q4_0 works as Q4_K below, with one float step per 32-element block (its own
+// scale) instead of per super-block. It has no AVX-512 counterpart yet (none of this project's
+// machines has AVX-512 at present to measure one on), so AVX-512 keeps Q4_0 in rows.
 //
 // A 64-byte run of a group holds 4 consecutive quants of 16 rows; its first 32 bytes are rows 0..7
 // and its last 32 bytes rows 8..15 (the two "halves"). One vpmaddubsw of a half with the matching
@@ -325,9 +328,114 @@ inline void q6_k_tokens(const q6_k_prepared& s, const uint8_t* a, uint64_t a_str
   }
 }
 
+// Row panel of a rows16 Q4_0 matmul (from the Q8_0 row): the n quants, then float d of each
+// 32-element block, then int32 8 x (sum of the block's quants): the offset of Q4_0's q - 8.
+#define PLEXUS_X86_ROWS16_Q4_0 1
+inline uint64_t rows16_q4_0_tail_off(int64_t n) { return static_cast<uint64_t>(n); }
+uint64_t rows16_q4_0_act_bytes(int64_t n) { return static_cast<uint64_t>(n) + static_cast<uint64_t>(n / 32) * 8; }
+void pack_rows16_acts_q8_0(const uint8_t* src, int64_t n, uint8_t* panel) {
+  const auto* y = reinterpret_cast<const tensor::block_q8_0*>(src);
+  auto* d = reinterpret_cast<float*>(panel + n);
+  auto* sum8 = reinterpret_cast<int32_t*>(panel + n + (n / 32) * 4);
+  for (int64_t b = 0; b < n / 32; ++b) {
+    std::memcpy(panel + 32 * b, y[b].qs, 32);
+    d[b] = f16_to_f32(y[b].d);
+    int32_t sum = 0;
+    for (int k = 0; k < 32; ++k) sum += y[b].qs[k];
+    sum8[b] = 8 * sum;
+  }
+}
+
+// One group of Q4_0 (8 blocks of 16 rows), prepared for every token.
+struct q4_0_prepared {
+  alignas(32) uint8_t q[8][8][64];  // [block][step k][4 r + b]: element 4 k + b of the block, row r
+  __m256 d[8][2];                   // [block][half]: the rows' scales
+};
+
+inline void prepare_d_q4_0(const block_q4_0_x16& b, q4_0_prepared& s) {
+  _mm_prefetch(reinterpret_cast<const char*>(&b) + kRows16PrefetchAhead, _MM_HINT_T0);
+  _mm_prefetch(reinterpret_cast<const char*>(&b) + 64 + kRows16PrefetchAhead, _MM_HINT_T0);
+  _mm_prefetch(reinterpret_cast<const char*>(&b) + 128 + kRows16PrefetchAhead, _MM_HINT_T0);
+  _mm_prefetch(reinterpret_cast<const char*>(&b) + 192 + kRows16PrefetchAhead, _MM_HINT_T0);
+  for (int blk = 0; blk < 8; ++blk) {
+    for (int h = 0; h < 2; ++h) s.d[blk][h] = _mm256_cvtph_ps(load128(b.d[blk] + 8 * h));
+  }
+}
+
+inline void unpack_q4_0(const block_q4_0_x16& b, q4_0_prepared& s) {
+  const __m256i m4 = _mm256_set1_epi8(0x0f);
+#pragma GCC unroll 8
+  for (int blk = 0; blk < 8; ++blk) {
+#pragma GCC unroll 4
+    for (int p = 0; p < 4; ++p) {
+      _mm_prefetch(reinterpret_cast<const char*>(b.qs[blk][p]) + kRows16PrefetchAhead, _MM_HINT_T0);
+      for (int h = 0; h < 2; ++h) {
+        const __m256i v = load256(b.qs[blk][p] + 32 * h);
+        _mm256_store_si256(reinterpret_cast<__m256i*>(s.q[blk][2 * p] + 32 * h), _mm256_and_si256(v, m4));
+        _mm256_store_si256(reinterpret_cast<__m256i*>(s.q[blk][2 * p + 1] + 32 * h), _mm256_and_si256(_mm256_srli_epi16(v, 4), m4));
+      }
+    }
+  }
+}
+
+// o[8] (half h of a token's 16 results) += d_w * d_x * (sums - 8 x the block's quant sum): the
+// same float steps on every path, so every path gives the same bits.
+inline void q4_0_finish(__m256i acc16, __m256 dw, float dx, int32_t sum8, float* o) {
+  const __m256i sums = _mm256_sub_epi32(_mm256_madd_epi16(acc16, _mm256_set1_epi16(1)), _mm256_set1_epi32(sum8));
+  _mm256_storeu_ps(o, _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(dw, _mm256_set1_ps(dx)), _mm256_loadu_ps(o)));
+}
+
+// One token straight from the group's bytes. i: the group's index along the row (256 columns).
+inline void q4_0_single(const block_q4_0_x16& b, const q4_0_prepared& s, const uint8_t* a, uint64_t, int64_t i, uint64_t tail_off,
+                        float* acc) {
+  const int8_t* xq = reinterpret_cast<const int8_t*>(a) + 256 * i;
+  const auto* dx = reinterpret_cast<const float*>(a + tail_off) + 8 * i;
+  const auto* sum8 = reinterpret_cast<const int32_t*>(a + tail_off + 4 * (tail_off / 32)) + 8 * i;
+  const __m256i m4 = _mm256_set1_epi8(0x0f);
+#pragma GCC unroll 1
+  for (int blk = 0; blk < 8; ++blk) {
+    __m256i acc16[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+#pragma GCC unroll 4
+    for (int p = 0; p < 4; ++p) {
+      _mm_prefetch(reinterpret_cast<const char*>(b.qs[blk][p]) + kRows16PrefetchAhead, _MM_HINT_T0);
+      const __m256i x0 = bcast4(xq + 32 * blk + 8 * p), x1 = bcast4(xq + 32 * blk + 8 * p + 4);
+      for (int h = 0; h < 2; ++h) {
+        const __m256i v = load256(b.qs[blk][p] + 32 * h);
+        acc16[h] = _mm256_add_epi16(acc16[h], _mm256_maddubs_epi16(_mm256_and_si256(v, m4), x0));
+        acc16[h] = _mm256_add_epi16(acc16[h], _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4), x1));
+      }
+    }
+    for (int h = 0; h < 2; ++h) q4_0_finish(acc16[h], s.d[blk][h], dx[blk], sum8[blk], acc + 8 * h);
+  }
+}
+
+// acc[t][16] += group i of T tokens (token t's panel at a + t * a_stride).
+template <int T>
+inline void q4_0_tokens(const q4_0_prepared& s, const uint8_t* a, uint64_t a_stride, int64_t i, uint64_t tail_off, float* acc) {
+  const int8_t* yq[T];
+  const float* dx[T];
+  const int32_t* sum8[T];
+  for (int t = 0; t < T; ++t) {
+    const uint8_t* at = a + static_cast<uint64_t>(t) * a_stride;
+    yq[t] = reinterpret_cast<const int8_t*>(at) + 256 * i;
+    dx[t] = reinterpret_cast<const float*>(at + tail_off) + 8 * i;
+    sum8[t] = reinterpret_cast<const int32_t*>(at + tail_off + 4 * (tail_off / 32)) + 8 * i;
+  }
+#pragma GCC unroll 1
+  for (int blk = 0; blk < 8; ++blk) {
+    __m256i acc16[T][2];
+    for (int t = 0; t < T; ++t) acc16[t][0] = acc16[t][1] = _mm256_setzero_si256();
+    add_steps<T, 8>(s.q[blk], yq, 32 * blk, acc16);
+    for (int t = 0; t < T; ++t) {
+      for (int h = 0; h < 2; ++h) q4_0_finish(acc16[t][h], s.d[blk][h], dx[t][blk], sum8[t][blk], acc + 16 * t + 8 * h);
+    }
+  }
+}
+
 // The per-type pieces of a rows16 dot (see rows16_dots).
 template <class Block, class Prepared>
 struct rows16_type {
+  uint64_t (*tail_off)(int64_t n);  // where the panel's per-block extras start (passed as b32_off)
   void (*prepare_scales)(const Block&, Prepared&);  // what the tokens functions read besides q
   void (*prepare_single)(const Block&, Prepared&);  // what `single` reads
   void (*unpack)(const Block&, Prepared&);
@@ -342,7 +450,7 @@ template <class Block, class Prepared>
 void rows16_dots(const rows16_type<Block, Prepared>& type, int64_t n, const uint8_t* group, const uint8_t* a,
                  uint64_t a_stride, int64_t n_tok, float* out, int64_t out_stride) {
   const auto* x = reinterpret_cast<const Block*>(group);
-  const uint64_t b32_off = rows16_b32_off(n);
+  const uint64_t b32_off = type.tail_off(n);
   Prepared s;
   alignas(32) float acc[kRows16MaxTokens * 16];
   for (int64_t t0 = 0; t0 < n_tok; t0 += kRows16MaxTokens) {
@@ -367,10 +475,18 @@ void rows16_dots(const rows16_type<Block, Prepared>& type, int64_t n, const uint
 }
 
 constexpr rows16_type<block_q4_k_x16, q4_k_prepared> kRows16Q4K = {
-    prepare_scales_q4_k, prepare_scales_q4_k, unpack_q4_k, q4_k_single, {q4_k_tokens<1>, q4_k_tokens<2>, q4_k_tokens<3>, q4_k_tokens<4>}};
+    rows16_b32_off, prepare_scales_q4_k, prepare_scales_q4_k, unpack_q4_k, q4_k_single, {q4_k_tokens<1>, q4_k_tokens<2>, q4_k_tokens<3>, q4_k_tokens<4>}};
 constexpr rows16_type<block_q6_k_x16, q6_k_prepared> kRows16Q6K = {
-    prepare_scales_q6_k, prepare_d_q6_k, unpack_q6_k, q6_k_single, {q6_k_tokens<1>, q6_k_tokens<2>, q6_k_tokens<3>, q6_k_tokens<4>}};
+    rows16_b32_off, prepare_scales_q6_k, prepare_d_q6_k, unpack_q6_k, q6_k_single, {q6_k_tokens<1>, q6_k_tokens<2>, q6_k_tokens<3>, q6_k_tokens<4>}};
 
+constexpr rows16_type<block_q4_0_x16, q4_0_prepared> kRows16Q40 = {
+    rows16_q4_0_tail_off, prepare_d_q4_0, prepare_d_q4_0, unpack_q4_0, q4_0_single,
+    {q4_0_tokens<1>, q4_0_tokens<2>, q4_0_tokens<3>, q4_0_tokens<4>}};
+
+void rows16_dots_q4_0(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, int64_t n_tok, float* out,
+                      int64_t out_stride) {
+  rows16_dots(kRows16Q40, n, group, a, a_stride, n_tok, out, out_stride);
+}
 void rows16_dots_q4_k(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, int64_t n_tok, float* out,
                       int64_t out_stride) {
   rows16_dots(kRows16Q4K, n, group, a, a_stride, n_tok, out, out_stride);

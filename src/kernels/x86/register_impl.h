@@ -51,6 +51,14 @@ void add_dot_kernels(isa_kernels& set) {
     k.pack_rows16_acts = pack_rows16_acts_q8_k;
   }
 #endif
+#ifdef PLEXUS_X86_ROWS16_Q4_0
+  {  // interleaved Q4_0 groups against Q8_0 activations (dot_rows16_impl.h, AVX2 only)
+    type_kernels& k = set.types[static_cast<int>(tensor_type::q4_0)];
+    k.rows16_dots = rows16_dots_q4_0;
+    k.rows16_act_bytes = rows16_q4_0_act_bytes;
+    k.pack_rows16_acts = pack_rows16_acts_q8_0;
+  }
+#endif
   // The 4- and 5-bit block types dot against a row panel (dot_legacy_impl.h).
   struct panel_entry {
     tensor_type type;
