@@ -58,6 +58,37 @@ inline __m256i u8_pairs(__m128i bytes) { return _mm256_cvtepu8_epi16(bytes); }
 inline __m256i s8_pairs(__m128i bytes) { return _mm256_cvtepi8_epi16(bytes); }
 inline __m128i srl16(__m128i v, int bits) { return _mm_srl_epi16(v, _mm_cvtsi32_si128(bits)); }
 
+// The 4 nibble-packed 64-byte runs of 32 elements (Q4_K sub-block, Q4_0 block) -> 8 unpacked
+// steps of 4 elements: run p's low nibbles are step 2p, its high nibbles step 2p + 1.
+inline void unpack_nibble_runs(const uint8_t (&runs)[4][64], uint8_t (&q)[8][64]) {
+  const __m256i m4 = _mm256_set1_epi8(0x0f);
+#pragma GCC unroll 4
+  for (int p = 0; p < 4; ++p) {
+    _mm_prefetch(reinterpret_cast<const char*>(runs[p]) + kRows16PrefetchAhead, _MM_HINT_T0);
+    for (int h = 0; h < 2; ++h) {
+      const __m256i v = load256(runs[p] + 32 * h);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(q[2 * p] + 32 * h), _mm256_and_si256(v, m4));
+      _mm256_store_si256(reinterpret_cast<__m256i*>(q[2 * p + 1] + 32 * h), _mm256_and_si256(_mm256_srli_epi16(v, 4), m4));
+    }
+  }
+}
+
+// acc16[h] += the 32 elements of 4 nibble-packed runs (half h) times one token's bytes x[0..31],
+// read straight from the group.
+inline void add_nibble_runs(const uint8_t (&runs)[4][64], const int8_t* x, __m256i (&acc16)[2]) {
+  const __m256i m4 = _mm256_set1_epi8(0x0f);
+#pragma GCC unroll 4
+  for (int p = 0; p < 4; ++p) {
+    _mm_prefetch(reinterpret_cast<const char*>(runs[p]) + kRows16PrefetchAhead, _MM_HINT_T0);
+    const __m256i x0 = bcast4(x + 8 * p), x1 = bcast4(x + 8 * p + 4);
+    for (int h = 0; h < 2; ++h) {
+      const __m256i v = load256(runs[p] + 32 * h);
+      acc16[h] = _mm256_add_epi16(acc16[h], _mm256_maddubs_epi16(_mm256_and_si256(v, m4), x0));
+      acc16[h] = _mm256_add_epi16(acc16[h], _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4), x1));
+    }
+  }
+}
+
 // One super-block of a Q4_K group, prepared for every token.
 struct q4_k_prepared {
   alignas(32) uint8_t q[8][8][64];  // [sub-block j][step k][4 r + b]: element 32 j + 4 k + b of row r
@@ -67,19 +98,8 @@ struct q4_k_prepared {
 };
 
 inline void unpack_q4_k(const block_q4_k_x16& b, q4_k_prepared& s) {
-  const __m256i m4 = _mm256_set1_epi8(0x0f);
 #pragma GCC unroll 8
-  for (int j = 0; j < 8; ++j) {
-#pragma GCC unroll 4
-    for (int p = 0; p < 4; ++p) {
-      _mm_prefetch(reinterpret_cast<const char*>(b.qs[j][p]) + kRows16PrefetchAhead, _MM_HINT_T0);
-      for (int h = 0; h < 2; ++h) {
-        const __m256i v = load256(b.qs[j][p] + 32 * h);
-        _mm256_store_si256(reinterpret_cast<__m256i*>(s.q[j][2 * p] + 32 * h), _mm256_and_si256(v, m4));
-        _mm256_store_si256(reinterpret_cast<__m256i*>(s.q[j][2 * p + 1] + 32 * h), _mm256_and_si256(_mm256_srli_epi16(v, 4), m4));
-      }
-    }
-  }
+  for (int j = 0; j < 8; ++j) unpack_nibble_runs(b.qs[j], s.q[j]);
 }
 
 // The scales, mins and d of a Q4_K group's super-block (s.q untouched).
@@ -123,21 +143,11 @@ inline void q4_k_single(const block_q4_k_x16& b, const q4_k_prepared& s, const u
                         uint64_t b32_off, float* acc) {
   const auto& y = reinterpret_cast<const tensor::block_q8_k*>(a)[i];
   const __m256 yd = _mm256_set1_ps(y.d);
-  const __m256i m4 = _mm256_set1_epi8(0x0f);
   __m256i acc32[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
 #pragma GCC unroll 8
   for (int j = 0; j < 8; ++j) {
     __m256i acc16[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
-#pragma GCC unroll 4
-    for (int p = 0; p < 4; ++p) {
-      _mm_prefetch(reinterpret_cast<const char*>(b.qs[j][p]) + kRows16PrefetchAhead, _MM_HINT_T0);
-      const __m256i x0 = bcast4(y.qs + 32 * j + 8 * p), x1 = bcast4(y.qs + 32 * j + 8 * p + 4);
-      for (int h = 0; h < 2; ++h) {
-        const __m256i v = load256(b.qs[j][p] + 32 * h);
-        acc16[h] = _mm256_add_epi16(acc16[h], _mm256_maddubs_epi16(_mm256_and_si256(v, m4), x0));
-        acc16[h] = _mm256_add_epi16(acc16[h], _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4), x1));
-      }
-    }
+    add_nibble_runs(b.qs[j], y.qs + 32 * j, acc16);
     for (int h = 0; h < 2; ++h) acc32[h] = _mm256_add_epi32(acc32[h], _mm256_madd_epi16(acc16[h], s.sc[j][h]));
   }
   const uint8_t* b32 = a + b32_off + static_cast<uint64_t>(i) * 8 * sizeof(int16_t);
@@ -363,19 +373,8 @@ inline void prepare_d_q4_0(const block_q4_0_x16& b, q4_0_prepared& s) {
 }
 
 inline void unpack_q4_0(const block_q4_0_x16& b, q4_0_prepared& s) {
-  const __m256i m4 = _mm256_set1_epi8(0x0f);
 #pragma GCC unroll 8
-  for (int blk = 0; blk < 8; ++blk) {
-#pragma GCC unroll 4
-    for (int p = 0; p < 4; ++p) {
-      _mm_prefetch(reinterpret_cast<const char*>(b.qs[blk][p]) + kRows16PrefetchAhead, _MM_HINT_T0);
-      for (int h = 0; h < 2; ++h) {
-        const __m256i v = load256(b.qs[blk][p] + 32 * h);
-        _mm256_store_si256(reinterpret_cast<__m256i*>(s.q[blk][2 * p] + 32 * h), _mm256_and_si256(v, m4));
-        _mm256_store_si256(reinterpret_cast<__m256i*>(s.q[blk][2 * p + 1] + 32 * h), _mm256_and_si256(_mm256_srli_epi16(v, 4), m4));
-      }
-    }
-  }
+  for (int blk = 0; blk < 8; ++blk) unpack_nibble_runs(b.qs[blk], s.q[blk]);
 }
 
 // o[8] (half h of a token's 16 results) += d_w * d_x * (sums - 8 x the block's quant sum): the
@@ -391,20 +390,10 @@ inline void q4_0_single(const block_q4_0_x16& b, const q4_0_prepared& s, const u
   const int8_t* xq = reinterpret_cast<const int8_t*>(a) + 256 * i;
   const auto* dx = reinterpret_cast<const float*>(a + tail_off) + 8 * i;
   const auto* sum8 = reinterpret_cast<const int32_t*>(a + tail_off + 4 * (tail_off / 32)) + 8 * i;
-  const __m256i m4 = _mm256_set1_epi8(0x0f);
 #pragma GCC unroll 1
   for (int blk = 0; blk < 8; ++blk) {
     __m256i acc16[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
-#pragma GCC unroll 4
-    for (int p = 0; p < 4; ++p) {
-      _mm_prefetch(reinterpret_cast<const char*>(b.qs[blk][p]) + kRows16PrefetchAhead, _MM_HINT_T0);
-      const __m256i x0 = bcast4(xq + 32 * blk + 8 * p), x1 = bcast4(xq + 32 * blk + 8 * p + 4);
-      for (int h = 0; h < 2; ++h) {
-        const __m256i v = load256(b.qs[blk][p] + 32 * h);
-        acc16[h] = _mm256_add_epi16(acc16[h], _mm256_maddubs_epi16(_mm256_and_si256(v, m4), x0));
-        acc16[h] = _mm256_add_epi16(acc16[h], _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4), x1));
-      }
-    }
+    add_nibble_runs(b.qs[blk], xq + 32 * blk, acc16);
     for (int h = 0; h < 2; ++h) q4_0_finish(acc16[h], s.d[blk][h], dx[blk], sum8[blk], acc + 8 * h);
   }
 }
