@@ -48,30 +48,43 @@ TEST(Cli, MmapFlagGivesTheSameOutputAsHugePages) {
   EXPECT_EQ(huge.out, mapped.out);
 }
 
-// A Q4_K_M model's matrices are interleaved for the SIMD kernels at load (rows16, where the CPU
-// has those kernels); --no-repack keeps GGUF's rows. Both must pick the same greedy tokens with
-// log-probabilities equal within float rounding.
+// Q4_K_M and Q4_0 models' matrices are interleaved for the SIMD kernels at load (rows16, where
+// the CPU has those kernels: Q4_0 on AVX2 only); --no-repack keeps GGUF's rows. Both must pick the
+// same greedy tokens, with log-probabilities as close as a different float summation order
+// allows. Q4_K_M: 1e-3. Q4_0 dots add one float product per 32-element block, in another order
+// on each path, and a product that moves an activation across a Q8_0 rounding boundary in a later
+// layer grows (../shared/golden/generation/README.md, "a single flipped rounding grows"): over
+// these 24 tokens the top-3 log-probabilities of the row path differ from the reference kernels'
+// by up to 0.053 and the rows16 path's by up to 0.19, with the same tokens. So Q4_0 takes 0.5, the
+// README's tolerance for a golden top-1 id of a legacy quant; a wrong kernel or layout changes
+// the tokens themselves (and the kernel tests hold every dot to 2e-6 of the reference).
 TEST(Cli, NoRepackGivesTheSameTokensAndLogprobs) {
-  const std::string m = quote((testing::shared_dir() / "models" / "synth" / "synth-llama-Q4_K_M.gguf").string());
-  const std::string args = " 'Once upon a time' --temp 0 -n 24 --format jsonl --top 3";
-  Outcome repacked = plexus("run " + m + args);
-  Outcome rows = plexus("run " + m + args + " --no-repack");
-  ASSERT_EQ(repacked.exit_code, 0) << repacked.err;
-  ASSERT_EQ(rows.exit_code, 0) << rows.err;
   const auto split = [](const std::string& text) {
     std::vector<std::string> out;
     std::istringstream in(text);
     for (std::string l; std::getline(in, l);) out.push_back(l);
     return out;
   };
-  const auto a = split(repacked.out), b = split(rows.out);
-  ASSERT_EQ(a.size(), 24u);
-  ASSERT_EQ(a.size(), b.size());
-  for (size_t i = 0; i < a.size(); ++i) {
-    const auto ja = nlohmann::json::parse(a[i]), jb = nlohmann::json::parse(b[i]);
-    ASSERT_EQ(ja["id"], jb["id"]) << "token " << i;
-    for (size_t k = 0; k < ja["top"].size(); ++k) {
-      EXPECT_NEAR(ja["top"][k][1].get<double>(), jb["top"][k][1].get<double>(), 1e-3) << "token " << i << " candidate " << k;
+  const struct {
+    const char* file;
+    double tolerance;
+  } cases[] = {{"synth-llama-Q4_K_M.gguf", 1e-3}, {"synth-llama-Q4_0.gguf", 0.5}};
+  for (const auto& [file, tolerance] : cases) {
+    const std::string m = quote((testing::shared_dir() / "models" / "synth" / file).string());
+    const std::string args = " 'Once upon a time' --temp 0 -n 24 --format jsonl --top 3";
+    Outcome repacked = plexus("run " + m + args);
+    Outcome rows = plexus("run " + m + args + " --no-repack");
+    ASSERT_EQ(repacked.exit_code, 0) << file << ": " << repacked.err;
+    ASSERT_EQ(rows.exit_code, 0) << file << ": " << rows.err;
+    const auto a = split(repacked.out), b = split(rows.out);
+    ASSERT_EQ(a.size(), 24u) << file;
+    ASSERT_EQ(a.size(), b.size()) << file;
+    for (size_t i = 0; i < a.size(); ++i) {
+      const auto ja = nlohmann::json::parse(a[i]), jb = nlohmann::json::parse(b[i]);
+      ASSERT_EQ(ja["id"], jb["id"]) << file << " token " << i;
+      for (size_t k = 0; k < ja["top"].size(); ++k) {
+        EXPECT_NEAR(ja["top"][k][1].get<double>(), jb["top"][k][1].get<double>(), tolerance) << file << " token " << i << " candidate " << k;
+      }
     }
   }
 }
