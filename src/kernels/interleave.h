@@ -69,7 +69,8 @@ void interleave_group16(tensor_type type, int64_t cols, const uint8_t* rows, uin
 void deinterleave_group16(tensor_type type, int64_t cols, const uint8_t* group, uint8_t* rows);
 
 // Whether w's shape admits rows16: its type has the layout, rows are a positive multiple of 16,
-// columns a multiple of 256 and rows packed (row_stride = row bytes). What a rows16 matrix must satisfy, whatever w.layout says.
+// columns a multiple of 256 and rows packed (row_stride = row bytes). What a rows16 matrix must
+// satisfy, whatever w.layout says.
 bool rows16_shape_fits(const MatrixView& w);
 // Whether w (layout rows) can become rows16: rows16_shape_fits(w).
 bool can_interleave_rows16(const MatrixView& w);

@@ -10,10 +10,11 @@
 // no horizontal sums. Each super-block of a group is first unpacked once into one unsigned byte
 // per quant (Q4_K: 0..15, Q6_K: q + 32 = 0..63) in an L1 buffer, with its sub-block scales widened
 // to int16 pairs; then tokens are taken up to 4 at a time, each weight vector loaded once for all
-// of them (a lone token skips the copy and reads the group's bytes directly). Per token and sub-block the int16 sums stay in range (Q4_K: 8 steps x 2 x 15 x 128 =
-// 30720; Q6_K: 2 steps x 2 x 63 x 128 = 32256 before each vpmaddwd), vpmaddwd applies the integer
-// scale per row, and a super-block's integer total (mins and the Q6_K offset of 32 subtracted via
-// the activation's sub-block sums) is converted to float once: every integer step is exact, so a
+// of them (a lone token skips the copy and reads the group's bytes directly). Per token and
+// sub-block the int16 sums stay in range (Q4_K: 8 steps x 2 x 15 x 128 = 30720; Q6_K: 2 steps
+// x 2 x 63 x 128 = 32256 before each vpmaddwd), vpmaddwd applies the integer scale per row, and
+// a super-block's integer total (mins and the Q6_K offset of 32 subtracted via the activation's
+// sub-block sums) is converted to float once: every integer step is exact, so a
 // token's result is the same whatever the number of tokens per call (bit for bit).
 // Thread-safe: pure functions.
 #pragma once
@@ -341,12 +342,15 @@ inline void q6_k_tokens(const q6_k_prepared& s, const uint8_t* a, uint64_t a_str
 // Row panel of a rows16 Q4_0 matmul (from the Q8_0 row): the n quants, then float d of each
 // 32-element block, then int32 8 x (sum of the block's quants): the offset of Q4_0's q - 8.
 #define PLEXUS_X86_ROWS16_Q4_0 1
-inline uint64_t rows16_q4_0_tail_off(int64_t n) { return static_cast<uint64_t>(n); }
-uint64_t rows16_q4_0_act_bytes(int64_t n) { return static_cast<uint64_t>(n) + static_cast<uint64_t>(n / 32) * 8; }
+inline uint64_t rows16_q4_0_tail_off(int64_t n) { return static_cast<uint64_t>(n); }  // where the d start
+inline uint64_t rows16_q4_0_sum8_off(uint64_t n) { return n + n / 32 * sizeof(float); }
+uint64_t rows16_q4_0_act_bytes(int64_t n) {
+  return rows16_q4_0_sum8_off(static_cast<uint64_t>(n)) + static_cast<uint64_t>(n / 32) * sizeof(int32_t);
+}
 void pack_rows16_acts_q8_0(const uint8_t* src, int64_t n, uint8_t* panel) {
   const auto* y = reinterpret_cast<const tensor::block_q8_0*>(src);
-  auto* d = reinterpret_cast<float*>(panel + n);
-  auto* sum8 = reinterpret_cast<int32_t*>(panel + n + (n / 32) * 4);
+  auto* d = reinterpret_cast<float*>(panel + rows16_q4_0_tail_off(n));
+  auto* sum8 = reinterpret_cast<int32_t*>(panel + rows16_q4_0_sum8_off(static_cast<uint64_t>(n)));
   for (int64_t b = 0; b < n / 32; ++b) {
     std::memcpy(panel + 32 * b, y[b].qs, 32);
     d[b] = f16_to_f32(y[b].d);
@@ -356,6 +360,17 @@ void pack_rows16_acts_q8_0(const uint8_t* src, int64_t n, uint8_t* panel) {
   }
 }
 
+// What group i (256 columns) reads of a token's panel `a` of n columns (n = tail_off).
+struct q4_0_panel_part {
+  const int8_t* q;       // 256 quants
+  const float* d;        // 8 block scales
+  const int32_t* sum8;   // 8 block offsets
+};
+inline q4_0_panel_part q4_0_panel(const uint8_t* a, uint64_t n, int64_t i) {
+  return {reinterpret_cast<const int8_t*>(a) + 256 * i, reinterpret_cast<const float*>(a + n) + 8 * i,
+          reinterpret_cast<const int32_t*>(a + rows16_q4_0_sum8_off(n)) + 8 * i};
+}
+
 // One group of Q4_0 (8 blocks of 16 rows), prepared for every token.
 struct q4_0_prepared {
   alignas(32) uint8_t q[8][8][64];  // [block][step k][4 r + b]: element 4 k + b of the block, row r
@@ -363,10 +378,9 @@ struct q4_0_prepared {
 };
 
 inline void prepare_d_q4_0(const block_q4_0_x16& b, q4_0_prepared& s) {
-  _mm_prefetch(reinterpret_cast<const char*>(&b) + kRows16PrefetchAhead, _MM_HINT_T0);
-  _mm_prefetch(reinterpret_cast<const char*>(&b) + 64 + kRows16PrefetchAhead, _MM_HINT_T0);
-  _mm_prefetch(reinterpret_cast<const char*>(&b) + 128 + kRows16PrefetchAhead, _MM_HINT_T0);
-  _mm_prefetch(reinterpret_cast<const char*>(&b) + 192 + kRows16PrefetchAhead, _MM_HINT_T0);
+  for (int line = 0; line < 4; ++line) {  // the scales: 256 bytes
+    _mm_prefetch(reinterpret_cast<const char*>(&b) + 64 * line + kRows16PrefetchAhead, _MM_HINT_T0);
+  }
   for (int blk = 0; blk < 8; ++blk) {
     for (int h = 0; h < 2; ++h) s.d[blk][h] = _mm256_cvtph_ps(load128(b.d[blk] + 8 * h));
   }
@@ -387,28 +401,23 @@ inline void q4_0_finish(__m256i acc16, __m256 dw, float dx, int32_t sum8, float*
 // One token straight from the group's bytes. i: the group's index along the row (256 columns).
 inline void q4_0_single(const block_q4_0_x16& b, const q4_0_prepared& s, const uint8_t* a, uint64_t, int64_t i, uint64_t tail_off,
                         float* acc) {
-  const int8_t* xq = reinterpret_cast<const int8_t*>(a) + 256 * i;
-  const auto* dx = reinterpret_cast<const float*>(a + tail_off) + 8 * i;
-  const auto* sum8 = reinterpret_cast<const int32_t*>(a + tail_off + 4 * (tail_off / 32)) + 8 * i;
+  const q4_0_panel_part x = q4_0_panel(a, tail_off, i);
 #pragma GCC unroll 1
   for (int blk = 0; blk < 8; ++blk) {
     __m256i acc16[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
-    add_nibble_runs(b.qs[blk], xq + 32 * blk, acc16);
-    for (int h = 0; h < 2; ++h) q4_0_finish(acc16[h], s.d[blk][h], dx[blk], sum8[blk], acc + 8 * h);
+    add_nibble_runs(b.qs[blk], x.q + 32 * blk, acc16);
+    for (int h = 0; h < 2; ++h) q4_0_finish(acc16[h], s.d[blk][h], x.d[blk], x.sum8[blk], acc + 8 * h);
   }
 }
 
 // acc[t][16] += group i of T tokens (token t's panel at a + t * a_stride).
 template <int T>
 inline void q4_0_tokens(const q4_0_prepared& s, const uint8_t* a, uint64_t a_stride, int64_t i, uint64_t tail_off, float* acc) {
+  q4_0_panel_part x[T];
   const int8_t* yq[T];
-  const float* dx[T];
-  const int32_t* sum8[T];
   for (int t = 0; t < T; ++t) {
-    const uint8_t* at = a + static_cast<uint64_t>(t) * a_stride;
-    yq[t] = reinterpret_cast<const int8_t*>(at) + 256 * i;
-    dx[t] = reinterpret_cast<const float*>(at + tail_off) + 8 * i;
-    sum8[t] = reinterpret_cast<const int32_t*>(at + tail_off + 4 * (tail_off / 32)) + 8 * i;
+    x[t] = q4_0_panel(a + static_cast<uint64_t>(t) * a_stride, tail_off, i);
+    yq[t] = x[t].q;
   }
 #pragma GCC unroll 1
   for (int blk = 0; blk < 8; ++blk) {
@@ -416,7 +425,7 @@ inline void q4_0_tokens(const q4_0_prepared& s, const uint8_t* a, uint64_t a_str
     for (int t = 0; t < T; ++t) acc16[t][0] = acc16[t][1] = _mm256_setzero_si256();
     add_steps<T, 8>(s.q[blk], yq, 32 * blk, acc16);
     for (int t = 0; t < T; ++t) {
-      for (int h = 0; h < 2; ++h) q4_0_finish(acc16[t][h], s.d[blk][h], dx[t][blk], sum8[t][blk], acc + 16 * t + 8 * h);
+      for (int h = 0; h < 2; ++h) q4_0_finish(acc16[t][h], s.d[blk][h], x[t].d[blk], x[t].sum8[blk], acc + 16 * t + 8 * h);
     }
   }
 }

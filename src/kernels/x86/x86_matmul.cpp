@@ -162,24 +162,30 @@ Activations prepare_for_path(const isa_kernels& set, const type_kernels& tk, con
 // L2 while the chunk's groups (~256 KiB, also in L2) are dotted with them.
 constexpr int64_t kRows16TokenBlock = 64;
 
+// Groups [g0, g1) of rows16 matrix w against n_tok tokens whose panels start at a (stride
+// a_stride); y is [n_tok][w.rows] at y_rows, the output of the first token.
+void rows16_group_range(const type_kernels& tk, const MatrixView& w, int64_t g0, int64_t g1, const uint8_t* a,
+                        uint64_t a_stride, int64_t n_tok, float* y_rows) {
+  const uint64_t group_bytes = static_cast<uint64_t>(kRowsPerGroup) * w.row_stride;
+  for (int64_t g = g0; g < g1; ++g) {
+    tk.rows16_dots(w.cols, w.data + static_cast<uint64_t>(g) * group_bytes, a, a_stride, n_tok, y_rows + g * kRowsPerGroup, w.rows);
+  }
+}
+
 // A rows16 matrix: chunks of groups (~256 KiB) taken in turn by the workers; each group is dotted
 // with every token (the kernel takes them in its own tiles), so every weight is read from memory once.
 void matmul_rows16(const isa_kernels& set, const type_kernels& tk, const MatrixView& w, const float* x, int64_t n_tokens,
                    float* y, ThreadPool& pool) {
   const Activations act = prepare_activations(set, tk.pack_rows16_acts, tk.rows16_act_bytes, w, x, n_tokens, pool);
-  const int64_t rows = w.rows, cols = w.cols;
-  const uint64_t group_bytes = static_cast<uint64_t>(kRowsPerGroup) * w.row_stride;
-  const int64_t groups = rows / kRowsPerGroup;
-  pool.parallel_chunks(groups, row_chunk(groups, group_bytes, pool.size()), [&](int64_t g0, int64_t g1) {
-    for (int64_t t0 = 0; t0 < n_tokens; t0 += kRows16TokenBlock) {
-      const int64_t nt = n_tokens - t0 < kRows16TokenBlock ? n_tokens - t0 : kRows16TokenBlock;
-      const uint8_t* a = act.a + static_cast<uint64_t>(t0) * act.stride;
-      for (int64_t g = g0; g < g1; ++g) {
-        tk.rows16_dots(cols, w.data + static_cast<uint64_t>(g) * group_bytes, a, act.stride, nt, y + t0 * rows + g * kRowsPerGroup,
-                       rows);
-      }
-    }
-  });
+  const int64_t groups = w.rows / kRowsPerGroup;
+  pool.parallel_chunks(groups, row_chunk(groups, static_cast<uint64_t>(kRowsPerGroup) * w.row_stride, pool.size()),
+                       [&](int64_t g0, int64_t g1) {
+                         for (int64_t t0 = 0; t0 < n_tokens; t0 += kRows16TokenBlock) {
+                           const int64_t nt = n_tokens - t0 < kRows16TokenBlock ? n_tokens - t0 : kRows16TokenBlock;
+                           rows16_group_range(tk, w, g0, g1, act.a + static_cast<uint64_t>(t0) * act.stride, act.stride, nt,
+                                              y + t0 * w.rows);
+                         }
+                       });
 }
 
 }  // namespace
@@ -307,9 +313,7 @@ void matmul_many(const isa_kernels& set, const MatrixView* ws, float* const* ys,
         row_dot_range(*rc.tk, w, rc.r0, rc.r1, act, 1, ys[rc.matrix]);
         continue;
       }
-      for (int64_t r = rc.r0; r < rc.r1; r += kRowsPerGroup) {
-        rc.tk->rows16_dots(w.cols, w.data + static_cast<uint64_t>(r) * w.row_stride, act.a, act.stride, 1, ys[rc.matrix] + r, w.rows);
-      }
+      rows16_group_range(*rc.tk, w, rc.r0 / kRowsPerGroup, rc.r1 / kRowsPerGroup, act.a, act.stride, 1, ys[rc.matrix]);
     }
   });
 }
