@@ -180,6 +180,24 @@ void deinterleave_q4_0(const block_q4_0_x16& g, tensor::block_q4_0* const row[16
   }
 }
 
+void interleave_q8_0(const tensor::block_q8_0* const row[16], block_q8_0_x16& g) {
+  for (int r = 0; r < 16; ++r) {
+    for (int blk = 0; blk < 8; ++blk) {
+      g.d[blk][r] = row[r][blk].d;
+      for (int k = 0; k < 8; ++k) std::memcpy(&g.qs[blk][k][4 * r], row[r][blk].qs + 4 * k, 4);
+    }
+  }
+}
+
+void deinterleave_q8_0(const block_q8_0_x16& g, tensor::block_q8_0* const row[16]) {
+  for (int r = 0; r < 16; ++r) {
+    for (int blk = 0; blk < 8; ++blk) {
+      row[r][blk].d = g.d[blk][r];
+      for (int k = 0; k < 8; ++k) std::memcpy(row[r][blk].qs + 4 * k, &g.qs[blk][k][4 * r], 4);
+    }
+  }
+}
+
 [[noreturn]] void no_layout(tensor_type type) {
   std::fprintf(stderr, "plexus::kernels: type %s has no rows16 layout\n", tensor_type_name(type));
   std::abort();
@@ -200,12 +218,14 @@ void each_block_of_group(int64_t cols, const uint8_t* rows, uint64_t row_stride,
 }  // namespace
 
 bool rows16_layout_exists(tensor_type type) {
-  return type == tensor_type::q4_0 || type == tensor_type::q4_k || type == tensor_type::q6_k;
+  return type == tensor_type::q4_0 || type == tensor_type::q8_0 || type == tensor_type::q4_k || type == tensor_type::q6_k;
 }
 
 void interleave_group16(tensor_type type, int64_t cols, const uint8_t* rows, uint64_t row_stride, uint8_t* group) {
   if (type == tensor_type::q4_0) {
     each_block_of_group<tensor::block_q4_0>(cols, rows, row_stride, reinterpret_cast<block_q4_0_x16*>(group), interleave_q4_0);
+  } else if (type == tensor_type::q8_0) {
+    each_block_of_group<tensor::block_q8_0>(cols, rows, row_stride, reinterpret_cast<block_q8_0_x16*>(group), interleave_q8_0);
   } else if (type == tensor_type::q4_k) {
     each_block_of_group<block_q4_k>(cols, rows, row_stride, reinterpret_cast<block_q4_k_x16*>(group), interleave_q4_k);
   } else if (type == tensor_type::q6_k) {
@@ -233,6 +253,8 @@ void each_group_to_rows(int64_t cols, const uint8_t* group, uint8_t* rows, Conve
 void deinterleave_group16(tensor_type type, int64_t cols, const uint8_t* group, uint8_t* rows) {
   if (type == tensor_type::q4_0) {
     each_group_to_rows<tensor::block_q4_0, block_q4_0_x16>(cols, group, rows, deinterleave_q4_0);
+  } else if (type == tensor_type::q8_0) {
+    each_group_to_rows<tensor::block_q8_0, block_q8_0_x16>(cols, group, rows, deinterleave_q8_0);
   } else if (type == tensor_type::q4_k) {
     each_group_to_rows<block_q4_k, block_q4_k_x16>(cols, group, rows, deinterleave_q4_k);
   } else if (type == tensor_type::q6_k) {

@@ -2,8 +2,8 @@
 // row-major blocks.
 //
 // rows16: a matrix's rows in groups of 16; within a group, columns [256 i, 256 i + 256) of all 16
-// rows (one K-quant super-block, or 8 Q4_0 blocks) form one interleaved block (block_q4_0_x16,
-// block_q4_k_x16, block_q6_k_x16). Each 64-byte run of quants holds 4
+// rows (one K-quant super-block, or 8 Q4_0 / Q8_0 blocks) form one interleaved block
+// (block_q4_0_x16, block_q8_0_x16, block_q4_k_x16, block_q6_k_x16). Each 64-byte run of quants holds 4
 // consecutive elements of each of the 16 rows (row r in bytes 4r .. 4r + 3, nibble-packed for
 // two such runs), so one vpdpbusd multiplies 16 rows by 4 elements of a broadcast activation
 // and leaves one partial sum per row in its own lane: no horizontal sums, and each sub-block
@@ -59,7 +59,15 @@ struct block_q4_0_x16 {
 };
 static_assert(sizeof(block_q4_0_x16) == 16 * 8 * sizeof(tensor::block_q4_0), "a Q4_0 group must keep its size");
 
-// Whether `type` has a rows16 layout (Q4_0, Q4_K, Q6_K).
+// Q8_0, 16 rows x 8 blocks: block b of row r has scale d[b][r]; qs[b][k] holds its elements
+// 4 k .. 4 k + 3 (byte 4 r + e = element 4 k + e of row r), 8 such runs per block.
+struct block_q8_0_x16 {
+  uint16_t d[8][16];
+  int8_t qs[8][8][64];
+};
+static_assert(sizeof(block_q8_0_x16) == 16 * 8 * sizeof(tensor::block_q8_0), "a Q8_0 group must keep its size");
+
+// Whether `type` has a rows16 layout (Q4_0, Q8_0, Q4_K, Q6_K).
 bool rows16_layout_exists(tensor_type type);
 
 // The 16 rows at rows + r * row_stride (cols elements each, a whole number of super-blocks) ->

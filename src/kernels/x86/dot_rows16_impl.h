@@ -1,8 +1,9 @@
 // Dots of interleaved weight groups (kernels/interleave.h: 16 rows per group) with Q8_K
-// activations (Q4_K, Q6_K) or Q8_0 ones (Q4_0), in 256-bit vectors without VNNI (AVX2); included
-// by avx2_dot.cpp. Q4_0 works as Q4_K below, with one float step per 32-element block (its own
-// scale) instead of per super-block. It has no AVX-512 counterpart yet (none of this project's
-// machines has AVX-512 at present to measure one on), so AVX-512 keeps Q4_0 in rows.
+// activations (Q4_K, Q6_K) or Q8_0 ones (Q4_0, Q8_0), in 256-bit vectors without VNNI (AVX2);
+// included by avx2_dot.cpp. Q4_0 works as Q4_K below, with one float step per 32-element block
+// (its own scale) instead of per super-block; Q8_0 likewise, with signed weights (see
+// q8_0_prepared). Neither has an AVX-512 counterpart yet (none of this project's machines has
+// AVX-512 at present to measure one on), so AVX-512 keeps them in rows.
 //
 // A 64-byte run of a group holds 4 consecutive quants of 16 rows; its first 32 bytes are rows 0..7
 // and its last 32 bytes rows 8..15 (the two "halves"). One vpmaddubsw of a half with the matching
@@ -344,18 +345,19 @@ inline void q6_k_tokens(const q6_k_prepared& s, const uint8_t* a, uint64_t a_str
   }
 }
 
-// Row panel of a rows16 Q4_0 matmul (from the Q8_0 row): the n quants, then float d of each
-// 32-element block, then int32 8 x (sum of the block's quants): the offset of Q4_0's q - 8.
-#define PLEXUS_X86_ROWS16_Q4_0 1
-inline uint64_t rows16_q4_0_tail_off(int64_t n) { return static_cast<uint64_t>(n); }  // where the d start
-inline uint64_t rows16_q4_0_sum8_off(uint64_t n) { return n + n / 32 * sizeof(float); }
-uint64_t rows16_q4_0_act_bytes(int64_t n) {
-  return rows16_q4_0_sum8_off(static_cast<uint64_t>(n)) + static_cast<uint64_t>(n / 32) * sizeof(int32_t);
+// Row panel of a rows16 Q4_0 or Q8_0 matmul (from the Q8_0 row): the n quants, then float d of
+// each 32-element block, then int32 8 x (sum of the block's quants): the offset of Q4_0's q - 8
+// (Q8_0 does not read it).
+#define PLEXUS_X86_ROWS16_Q8_0_ACTS 1
+inline uint64_t rows16_q8_0_tail_off(int64_t n) { return static_cast<uint64_t>(n); }  // where the d start
+inline uint64_t rows16_q8_0_sum8_off(uint64_t n) { return n + n / 32 * sizeof(float); }
+uint64_t rows16_q8_0_act_bytes(int64_t n) {
+  return rows16_q8_0_sum8_off(static_cast<uint64_t>(n)) + static_cast<uint64_t>(n / 32) * sizeof(int32_t);
 }
 void pack_rows16_acts_q8_0(const uint8_t* src, int64_t n, uint8_t* panel) {
   const auto* y = reinterpret_cast<const tensor::block_q8_0*>(src);
-  auto* d = reinterpret_cast<float*>(panel + rows16_q4_0_tail_off(n));
-  auto* sum8 = reinterpret_cast<int32_t*>(panel + rows16_q4_0_sum8_off(static_cast<uint64_t>(n)));
+  auto* d = reinterpret_cast<float*>(panel + rows16_q8_0_tail_off(n));
+  auto* sum8 = reinterpret_cast<int32_t*>(panel + rows16_q8_0_sum8_off(static_cast<uint64_t>(n)));
   for (int64_t b = 0; b < n / 32; ++b) {
     std::memcpy(panel + 32 * b, y[b].qs, 32);
     d[b] = f16_to_f32(y[b].d);
@@ -366,14 +368,14 @@ void pack_rows16_acts_q8_0(const uint8_t* src, int64_t n, uint8_t* panel) {
 }
 
 // What group i (256 columns) reads of a token's panel `a` of n columns (n = tail_off).
-struct q4_0_panel_part {
+struct q8_0_panel_part {
   const int8_t* q;       // 256 quants
   const float* d;        // 8 block scales
   const int32_t* sum8;   // 8 block offsets
 };
-inline q4_0_panel_part q4_0_panel(const uint8_t* a, uint64_t n, int64_t i) {
+inline q8_0_panel_part q8_0_panel(const uint8_t* a, uint64_t n, int64_t i) {
   return {reinterpret_cast<const int8_t*>(a) + 256 * i, reinterpret_cast<const float*>(a + n) + 8 * i,
-          reinterpret_cast<const int32_t*>(a + rows16_q4_0_sum8_off(n)) + 8 * i};
+          reinterpret_cast<const int32_t*>(a + rows16_q8_0_sum8_off(n)) + 8 * i};
 }
 
 // One group of Q4_0 (8 blocks of 16 rows), prepared for every token.
@@ -382,7 +384,9 @@ struct q4_0_prepared {
   __m256 d[8][2];                   // [block][half]: the rows' scales
 };
 
-inline void prepare_d_q4_0(const block_q4_0_x16& b, q4_0_prepared& s) {
+// The block scales of a Q4_0 or Q8_0 group (both d[8][16]): all that `single` reads besides the quants.
+template <class Block, class Prepared>
+inline void prepare_d_blocks(const Block& b, Prepared& s) {
   for (int line = 0; line < 4; ++line) {  // the scales: 256 bytes
     _mm_prefetch(reinterpret_cast<const char*>(&b) + 64 * line + kRows16PrefetchAhead, _MM_HINT_T0);
   }
@@ -396,17 +400,20 @@ inline void unpack_q4_0(const block_q4_0_x16& b, q4_0_prepared& s) {
   for (int blk = 0; blk < 8; ++blk) unpack_nibble_runs(b.qs[blk], s.q[blk]);
 }
 
-// o[8] (half h of a token's 16 results) += d_w * d_x * (sums - 8 x the block's quant sum): the
-// same float steps on every path, so every path gives the same bits.
-inline void q4_0_finish(__m256i acc16, __m256 dw, float dx, int32_t sum8, float* o) {
-  const __m256i sums = _mm256_sub_epi32(_mm256_madd_epi16(acc16, _mm256_set1_epi16(1)), _mm256_set1_epi32(sum8));
+// o[8] (half h of a token's 16 results) += d_w * d_x * sums: the same float steps on every path,
+// so every path gives the same bits.
+inline void add_block_sums(__m256i sums, __m256 dw, float dx, float* o) {
   _mm256_storeu_ps(o, _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(dw, _mm256_set1_ps(dx)), _mm256_loadu_ps(o)));
+}
+// Q4_0: the sums less 8 x the block's quant sum (the offset of q - 8).
+inline void q4_0_finish(__m256i acc16, __m256 dw, float dx, int32_t sum8, float* o) {
+  add_block_sums(_mm256_sub_epi32(_mm256_madd_epi16(acc16, _mm256_set1_epi16(1)), _mm256_set1_epi32(sum8)), dw, dx, o);
 }
 
 // One token straight from the group's bytes. i: the group's index along the row (256 columns).
 inline void q4_0_single(const block_q4_0_x16& b, const q4_0_prepared& s, const uint8_t* a, uint64_t, int64_t i, uint64_t tail_off,
                         float* acc) {
-  const q4_0_panel_part x = q4_0_panel(a, tail_off, i);
+  const q8_0_panel_part x = q8_0_panel(a, tail_off, i);
 #pragma GCC unroll 1
   for (int blk = 0; blk < 8; ++blk) {
     __m256i acc16[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
@@ -418,10 +425,10 @@ inline void q4_0_single(const block_q4_0_x16& b, const q4_0_prepared& s, const u
 // acc[t][16] += group i of T tokens (token t's panel at a + t * a_stride).
 template <int T>
 inline void q4_0_tokens(const q4_0_prepared& s, const uint8_t* a, uint64_t a_stride, int64_t i, uint64_t tail_off, float* acc) {
-  q4_0_panel_part x[T];
+  q8_0_panel_part x[T];
   const int8_t* yq[T];
   for (int t = 0; t < T; ++t) {
-    x[t] = q4_0_panel(a + static_cast<uint64_t>(t) * a_stride, tail_off, i);
+    x[t] = q8_0_panel(a + static_cast<uint64_t>(t) * a_stride, tail_off, i);
     yq[t] = x[t].q;
   }
 #pragma GCC unroll 1
@@ -432,6 +439,87 @@ inline void q4_0_tokens(const q4_0_prepared& s, const uint8_t* a, uint64_t a_str
     for (int t = 0; t < T; ++t) {
       for (int h = 0; h < 2; ++h) q4_0_finish(acc16[t][h], s.d[blk][h], x[t].d[blk], x[t].sum8[blk], acc + 16 * t + 8 * h);
     }
+  }
+}
+
+// One group of Q8_0 (8 blocks of 16 rows), prepared for every token. Signed weights times signed
+// activations go through vpmaddubsw as |w| (unsigned; -128 gives 128) times the activation with
+// w's sign (vpsignb; activations are never -128). A step's int16 pair sums reach 2 x 128 x 127 =
+// 32512, so each step is widened (vpmaddwd by ones) before the next is added: 4 vector
+// operations per 32 products, which bounds Q8_0 below Q4_0 without VNNI (docs/PERFORMANCE.md).
+struct q8_0_prepared {
+  alignas(32) uint8_t abs_q[8][8][64];  // [block][step k][4 r + e]: |element 4 k + e of row r|
+  const int8_t (*q)[8][64];             // the group's own quants, for the signs
+  __m256 d[8][2];                       // [block][half]: the rows' scales
+};
+
+inline void unpack_q8_0(const block_q8_0_x16& b, q8_0_prepared& s) {
+  s.q = b.qs;
+#pragma GCC unroll 8
+  for (int blk = 0; blk < 8; ++blk) {
+    for (int k = 0; k < 8; ++k) {
+      _mm_prefetch(reinterpret_cast<const char*>(b.qs[blk][k]) + kRows16PrefetchAhead, _MM_HINT_T0);  // one line per step
+      for (int h = 0; h < 2; ++h) {
+        _mm256_store_si256(reinterpret_cast<__m256i*>(s.abs_q[blk][k] + 32 * h), _mm256_abs_epi8(load256(b.qs[blk][k] + 32 * h)));
+      }
+    }
+  }
+}
+
+// acc32 += w (8 rows x 4 quants) times the 4 activation bytes broadcast in x.
+inline __m256i add_signed_step(__m256i acc32, __m256i abs_w, __m256i w, __m256i x) {
+  return _mm256_add_epi32(acc32, _mm256_madd_epi16(_mm256_maddubs_epi16(abs_w, _mm256_sign_epi8(x, w)), _mm256_set1_epi16(1)));
+}
+
+// One token straight from the group's bytes. i: the group's index along the row (256 columns).
+inline void q8_0_single(const block_q8_0_x16& b, const q8_0_prepared& s, const uint8_t* a, uint64_t, int64_t i, uint64_t tail_off,
+                        float* acc) {
+  const q8_0_panel_part x = q8_0_panel(a, tail_off, i);
+#pragma GCC unroll 1
+  for (int blk = 0; blk < 8; ++blk) {
+    __m256i acc32[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+#pragma GCC unroll 8
+    for (int k = 0; k < 8; ++k) {
+      _mm_prefetch(reinterpret_cast<const char*>(b.qs[blk][k]) + kRows16PrefetchAhead, _MM_HINT_T0);  // one line per step
+      const __m256i xk = bcast4(x.q + 32 * blk + 4 * k);
+      for (int h = 0; h < 2; ++h) {
+        const __m256i w = load256(b.qs[blk][k] + 32 * h);
+        acc32[h] = add_signed_step(acc32[h], _mm256_abs_epi8(w), w, xk);
+      }
+    }
+    for (int h = 0; h < 2; ++h) add_block_sums(acc32[h], s.d[blk][h], x.d[blk], acc + 8 * h);
+  }
+}
+
+// acc[t][16] += group i of T tokens (token t's panel at a + t * a_stride), one half (8 rows) of the
+// group at a time: T int32 sums, T float sums, |w|, w, the ones and one broadcast at a time leave
+// registers for the temporaries (holding all 2T sums and T broadcasts spilled three sums to the
+// stack). The float steps are add_block_sums' own, in the same order, so results stay bit-equal
+// to q8_0_single's.
+template <int T>
+inline void q8_0_tokens(const q8_0_prepared& s, const uint8_t* a, uint64_t a_stride, int64_t i, uint64_t tail_off, float* acc) {
+  q8_0_panel_part x[T];
+  for (int t = 0; t < T; ++t) x[t] = q8_0_panel(a + static_cast<uint64_t>(t) * a_stride, tail_off, i);
+#pragma GCC unroll 1
+  for (int h = 0; h < 2; ++h) {
+    __m256 out[T];
+    for (int t = 0; t < T; ++t) out[t] = _mm256_loadu_ps(acc + 16 * t + 8 * h);
+#pragma GCC unroll 1
+    for (int blk = 0; blk < 8; ++blk) {
+      __m256i acc32[T];
+      for (int t = 0; t < T; ++t) acc32[t] = _mm256_setzero_si256();
+#pragma GCC unroll 8
+      for (int k = 0; k < 8; ++k) {
+        const __m256i abs_w = _mm256_load_si256(reinterpret_cast<const __m256i*>(s.abs_q[blk][k] + 32 * h));
+        const __m256i w = load256(s.q[blk][k] + 32 * h);
+#pragma GCC unroll 4
+        for (int t = 0; t < T; ++t) acc32[t] = add_signed_step(acc32[t], abs_w, w, bcast4_load(x[t].q + 32 * blk + 4 * k));
+      }
+      for (int t = 0; t < T; ++t) {
+        out[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc32[t]), _mm256_mul_ps(s.d[blk][h], _mm256_set1_ps(x[t].d[blk])), out[t]);
+      }
+    }
+    for (int t = 0; t < T; ++t) _mm256_storeu_ps(acc + 16 * t + 8 * h, out[t]);
   }
 }
 
@@ -483,8 +571,16 @@ constexpr rows16_type<block_q6_k_x16, q6_k_prepared> kRows16Q6K = {
     rows16_b32_off, prepare_scales_q6_k, prepare_d_q6_k, unpack_q6_k, q6_k_single, {q6_k_tokens<1>, q6_k_tokens<2>, q6_k_tokens<3>, q6_k_tokens<4>}};
 
 constexpr rows16_type<block_q4_0_x16, q4_0_prepared> kRows16Q40 = {
-    rows16_q4_0_tail_off, prepare_d_q4_0, prepare_d_q4_0, unpack_q4_0, q4_0_single,
+    rows16_q8_0_tail_off, prepare_d_blocks, prepare_d_blocks, unpack_q4_0, q4_0_single,
     {q4_0_tokens<1>, q4_0_tokens<2>, q4_0_tokens<3>, q4_0_tokens<4>}};
+constexpr rows16_type<block_q8_0_x16, q8_0_prepared> kRows16Q80 = {
+    rows16_q8_0_tail_off, prepare_d_blocks, prepare_d_blocks, unpack_q8_0, q8_0_single,
+    {q8_0_tokens<1>, q8_0_tokens<2>, q8_0_tokens<3>, q8_0_tokens<4>}};
+
+void rows16_dots_q8_0(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, int64_t n_tok, float* out,
+                      int64_t out_stride) {
+  rows16_dots(kRows16Q80, n, group, a, a_stride, n_tok, out, out_stride);
+}
 
 void rows16_dots_q4_0(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, int64_t n_tok, float* out,
                       int64_t out_stride) {

@@ -51,11 +51,15 @@ void add_dot_kernels(isa_kernels& set) {
     k.pack_rows16_acts = pack_rows16_acts_q8_k;
   }
 #endif
-#ifdef PLEXUS_X86_ROWS16_Q4_0
-  {  // interleaved Q4_0 groups against Q8_0 activations (dot_rows16_impl.h, AVX2 only)
-    type_kernels& k = set.types[static_cast<int>(tensor_type::q4_0)];
-    k.rows16_dots = rows16_dots_q4_0;
-    k.rows16_act_bytes = rows16_q4_0_act_bytes;
+#ifdef PLEXUS_X86_ROWS16_Q8_0_ACTS
+  const struct {
+    tensor_type type;
+    rows16_dots_fn dots;
+  } rows16_q8_0_acts[] = {{tensor_type::q4_0, rows16_dots_q4_0}, {tensor_type::q8_0, rows16_dots_q8_0}};
+  for (const auto& e : rows16_q8_0_acts) {  // interleaved Q4_0 / Q8_0 groups against Q8_0 activations (AVX2 only)
+    type_kernels& k = set.types[static_cast<int>(e.type)];
+    k.rows16_dots = e.dots;
+    k.rows16_act_bytes = rows16_q8_0_act_bytes;
     k.pack_rows16_acts = pack_rows16_acts_q8_0;
   }
 #endif

@@ -24,7 +24,7 @@ using testing::make_matrix;
 using testing::random_floats;
 using testing::test_matrix;
 
-const tensor_type kRows16Types[] = {tensor_type::q4_0, tensor_type::q4_k, tensor_type::q6_k};
+const tensor_type kRows16Types[] = {tensor_type::q4_0, tensor_type::q8_0, tensor_type::q4_k, tensor_type::q6_k};
 
 // A copy of m (packed rows) converted to rows16.
 test_matrix interleaved_copy(const test_matrix& m) {
@@ -53,7 +53,7 @@ TEST(Rows16, OnlyPackedMultiplesOf16OfTheTypesWithTheLayout) {
   EXPECT_TRUE(can_interleave_rows16(ok.view));
   EXPECT_FALSE(can_interleave_rows16(make_matrix(tensor_type::q4_k, 33, 256, 0, 1).view));
   EXPECT_FALSE(can_interleave_rows16(make_matrix(tensor_type::q4_k, 32, 256, 6, 1).view));
-  EXPECT_FALSE(can_interleave_rows16(make_matrix(tensor_type::q8_0, 32, 256, 0, 1).view));
+  EXPECT_FALSE(can_interleave_rows16(make_matrix(tensor_type::q5_0, 32, 256, 0, 1).view));  // no such layout
   EXPECT_TRUE(can_interleave_rows16(make_matrix(tensor_type::q4_0, 32, 512, 0, 1).view));
   EXPECT_FALSE(can_interleave_rows16(make_matrix(tensor_type::q4_0, 32, 96, 0, 1).view));  // groups span 256 columns
   EXPECT_FALSE(can_interleave_rows16(interleaved_copy(ok).view));
@@ -62,9 +62,10 @@ TEST(Rows16, OnlyPackedMultiplesOf16OfTheTypesWithTheLayout) {
     if (const op_table* variant = find_op_table(name)) {
       EXPECT_TRUE(variant->has_rows16(tensor_type::q4_k)) << name;
       EXPECT_TRUE(variant->has_rows16(tensor_type::q6_k)) << name;
-      // Q4_0 only on AVX2 (dot_rows16_impl.h); AVX-512 keeps it in rows.
+      // Q4_0 and Q8_0 only on AVX2 (dot_rows16_impl.h); AVX-512 keeps them in rows.
       EXPECT_EQ(variant->has_rows16(tensor_type::q4_0), std::string(name) == "avx2") << name;
-      EXPECT_FALSE(variant->has_rows16(tensor_type::q8_0)) << name;
+      EXPECT_EQ(variant->has_rows16(tensor_type::q8_0), std::string(name) == "avx2") << name;
+      EXPECT_FALSE(variant->has_rows16(tensor_type::q5_0)) << name;
     }
   }
 }
@@ -188,8 +189,8 @@ TEST(Rows16, ResultsDoNotDependOnThreadCount) {
 }
 
 // Every quant at its largest and every activation at its most negative (x = -1: -128 in Q8_K, -127
-// in Q8_0):
-// the kernels' int16 partial sums are at their limit and must not wrap.
+// in Q8_0; Q8_0 weights alternate -128 and 127 by block): the kernels' int16 partial sums are at
+// their limit and must not wrap.
 TEST(Rows16, LargestQuantsAndActivationsDoNotOverflow) {
   ThreadPool pool(2);
   const int64_t rows = 32, cols = 512;
@@ -199,7 +200,10 @@ TEST(Rows16, LargestQuantsAndActivationsDoNotOverflow) {
     for (int64_t b = 0; b < rows * cols / 32 && type == tensor_type::q4_0; ++b) {
       std::memset(reinterpret_cast<tensor::block_q4_0*>(base)[b].qs, 0xff, 16);  // every quant 15 (+7)
     }
-    for (int64_t b = 0; b < rows * cols / 256 && type != tensor_type::q4_0; ++b) {
+    for (int64_t b = 0; b < rows * cols / 32 && type == tensor_type::q8_0; ++b) {
+      std::memset(reinterpret_cast<tensor::block_q8_0*>(base)[b].qs, b % 2 == 0 ? 0x80 : 0x7f, 32);
+    }
+    for (int64_t b = 0; b < rows * cols / 256 && (type == tensor_type::q4_k || type == tensor_type::q6_k); ++b) {
       if (type == tensor_type::q4_k) {
         auto& blk = reinterpret_cast<tensor::block_q4_k*>(base)[b];
         std::memset(blk.scales, 0xff, sizeof(blk.scales));  // every six-bit scale and min 63
