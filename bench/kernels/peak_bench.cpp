@@ -1,15 +1,15 @@
-// The core's own arithmetic ceilings for the instruction mixes the AVX2 matmul kernels use, measured
-// on register data (no loads), so a kernel's GFLOP/s can be read as a fraction of what the
-// instructions themselves allow on this machine. Names: peak/<mix>/threads:<k>; "GFLOP/s" counts
+// The core's own arithmetic ceilings for the instruction mixes the AVX2 matmul kernels use (the
+// weights read from L1, the rest in registers), so a kernel's GFLOP/s can be read as a fraction
+// of what its instructions allow on this machine. Names: peak/<mix>/threads:<k>; "GFLOP/s" counts
 // 2 flops per multiply-add as the matmul benchmark does.
 //   q8_sign   Q8_0 x Q8_0 (signed x signed int8) without VNNI: vpsignb + vpmaddubsw + vpmaddwd +
 //             vpaddd per 32 multiply-adds. The int16 pair sums of two signed bytes can reach
-//             2 x 127 x 127 = 32258, so each vpmaddubsw needs its own widening vpmaddwd.
+//             2 x 128 x 127 = 32512, so each vpmaddubsw needs its own widening vpmaddwd.
 //   q4_int16  Q4 x Q8 (4-bit unsigned x int8): vpmaddubsw + vpaddw per 32 multiply-adds, one
 //             vpmaddwd per 8 of them (the int16 sums stay in range for 8 steps).
 //   f32_fma   vfmadd231ps: 8 multiply-adds per instruction.
-// Independent accumulator chains (as many as fit in the 16 registers) hide the instructions' latencies; the empty asm
-// statements stop the compiler from hoisting the loop-invariant products out of the loop.
+// Independent accumulator chains (as many as fit in the 16 registers) hide the instructions'
+// latencies.
 // Run: bench_kernels --benchmark_filter=peak/ --benchmark_repetitions=6
 #include <benchmark/benchmark.h>
 #include <immintrin.h>
@@ -25,87 +25,99 @@ namespace {
 
 constexpr int64_t kStepsPerPass = 1 << 20;  // per worker
 
-template <class V>
-inline void opaque(V& v) {
-  asm volatile("" : "+x"(v));
-}
+// Each loop step is one asm statement over all chains (accumulators in named registers), so the
+// compiler can neither hoist the products out of the loop nor reorder, merge or spill them: the
+// loop runs exactly the listed instructions. The weight vectors come from L1 each step, as in a
+// kernel (loads use the load ports, not the vector ALUs).
 
-// The weight vectors come from L1 each step, as in a kernel (their loads use the load ports, not
-// the vector ALUs); the "memory" clobber makes the compiler reload them.
+#define PLEXUS_Q8_STEP(c, off)                  \
+  "vmovdqa " #off "(%[abs_w]), %[u]\n\t"        \
+  "vpsignb " #off "(%[w]), %[x], %[t]\n\t"      \
+  "vpmaddubsw %[t], %[u], %[t]\n\t"             \
+  "vpmaddwd %[ones], %[t], %[t]\n\t"            \
+  "vpaddd %[t], %[a" #c "], %[a" #c "]\n\t"
+
+// 8 chains: acc_c += madd(maddubs(|w_c|, sign(x, w_c)), ones).
 __attribute__((target("avx2"))) int64_t run_q8_sign(int64_t steps) {
-  constexpr int kChains = 8;  // 8 accumulators, x, ones and 3 temporaries: no spills
-  alignas(32) int8_t w[kChains][32], abs_w[kChains][32];
-  for (int c = 0; c < kChains; ++c) {
+  alignas(32) int8_t w[8][32], abs_w[8][32];
+  for (int c = 0; c < 8; ++c) {
     for (int b = 0; b < 32; ++b) {
       w[c][b] = static_cast<int8_t>(3 * c - 11 + b);
       abs_w[c][b] = static_cast<int8_t>(w[c][b] < 0 ? -w[c][b] : w[c][b]);
     }
   }
-  __m256i acc[kChains];
-  __m256i x = _mm256_set1_epi32(0x05fb7f81);
-  const __m256i ones = _mm256_set1_epi16(1);
-  for (int c = 0; c < kChains; ++c) acc[c] = _mm256_setzero_si256();
+  __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, t, u;
+  const __m256i x = _mm256_set1_epi32(0x05fb7f81), ones = _mm256_set1_epi16(1);
   for (int64_t s = 0; s < steps; ++s) {
-    opaque(x);
-    asm volatile("" ::: "memory");
-#pragma GCC unroll 8
-    for (int c = 0; c < kChains; ++c) {
-      const __m256i wc = _mm256_load_si256(reinterpret_cast<const __m256i*>(w[c]));
-      const __m256i ac = _mm256_load_si256(reinterpret_cast<const __m256i*>(abs_w[c]));
-      const __m256i p = _mm256_maddubs_epi16(ac, _mm256_sign_epi8(x, wc));
-      acc[c] = _mm256_add_epi32(acc[c], _mm256_madd_epi16(p, ones));
-    }
+    asm volatile(PLEXUS_Q8_STEP(0, 0) PLEXUS_Q8_STEP(1, 32) PLEXUS_Q8_STEP(2, 64) PLEXUS_Q8_STEP(3, 96)
+                     PLEXUS_Q8_STEP(4, 128) PLEXUS_Q8_STEP(5, 160) PLEXUS_Q8_STEP(6, 192) PLEXUS_Q8_STEP(7, 224)
+                 : [a0] "+x"(a0), [a1] "+x"(a1), [a2] "+x"(a2), [a3] "+x"(a3), [a4] "+x"(a4), [a5] "+x"(a5), [a6] "+x"(a6),
+                   [a7] "+x"(a7), [t] "=&x"(t), [u] "=&x"(u)
+                 : [x] "x"(x), [ones] "x"(ones), [w] "r"(w), [abs_w] "r"(abs_w)
+                 : "memory");
   }
-  __m256i total = acc[0];
-  for (int c = 1; c < kChains; ++c) total = _mm256_add_epi32(total, acc[c]);
+  const __m256i total = _mm256_add_epi32(_mm256_add_epi32(_mm256_add_epi32(a0, a1), _mm256_add_epi32(a2, a3)),
+                                         _mm256_add_epi32(_mm256_add_epi32(a4, a5), _mm256_add_epi32(a6, a7)));
   return _mm256_extract_epi32(total, 0);
 }
+#undef PLEXUS_Q8_STEP
 
+#define PLEXUS_Q4_STEP(c, off)            \
+  "vmovdqa " #off "(%[w]), %[t]\n\t"      \
+  "vpmaddubsw %[x], %[t], %[t]\n\t"       \
+  "vpaddw %[t], %[h" #c "], %[h" #c "]\n\t"
+#define PLEXUS_Q4_WIDEN(c)                          \
+  "vpmaddwd %[scale], %[h" #c "], %[t]\n\t"         \
+  "vpaddd %[t], %[a" #c "], %[a" #c "]\n\t"         \
+  "vpxor %[h" #c "], %[h" #c "], %[h" #c "]\n\t"
+
+// 6 chains: h_c += maddubs(w_c, x) for 8 steps, then acc_c += madd(h_c, scale).
 __attribute__((target("avx2"))) int64_t run_q4_int16(int64_t steps) {
-  constexpr int kChains = 6;  // 6 int16 and 6 int32 accumulators, x, scale and a temporary
-  alignas(32) uint8_t w[kChains][32];
-  for (int c = 0; c < kChains; ++c) {
+  alignas(32) uint8_t w[6][32];
+  for (int c = 0; c < 6; ++c) {
     for (int b = 0; b < 32; ++b) w[c][b] = static_cast<uint8_t>((c + b) & 15);
   }
-  __m256i acc[kChains], acc16[kChains];
-  __m256i x = _mm256_set1_epi32(0x05fb7f81);
-  const __m256i scale = _mm256_set1_epi16(3);
-  for (int c = 0; c < kChains; ++c) acc[c] = _mm256_setzero_si256();
+  __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
+  __m256i h0 = a0, h1 = a0, h2 = a0, h3 = a0, h4 = a0, h5 = a0, t;
+  const __m256i x = _mm256_set1_epi32(0x05fb7f81), scale = _mm256_set1_epi16(3);
   for (int64_t s = 0; s < steps; s += 8) {
-    for (int c = 0; c < kChains; ++c) acc16[c] = _mm256_setzero_si256();
-#pragma GCC unroll 8
     for (int k = 0; k < 8; ++k) {
-      opaque(x);
-      asm volatile("" ::: "memory");
-#pragma GCC unroll 8
-      for (int c = 0; c < kChains; ++c) {
-        const __m256i wc = _mm256_load_si256(reinterpret_cast<const __m256i*>(w[c]));
-        acc16[c] = _mm256_add_epi16(acc16[c], _mm256_maddubs_epi16(wc, x));
-      }
+      asm volatile(PLEXUS_Q4_STEP(0, 0) PLEXUS_Q4_STEP(1, 32) PLEXUS_Q4_STEP(2, 64) PLEXUS_Q4_STEP(3, 96) PLEXUS_Q4_STEP(4, 128)
+                       PLEXUS_Q4_STEP(5, 160)
+                   : [h0] "+x"(h0), [h1] "+x"(h1), [h2] "+x"(h2), [h3] "+x"(h3), [h4] "+x"(h4), [h5] "+x"(h5), [t] "=&x"(t)
+                   : [x] "x"(x), [w] "r"(w)
+                   : "memory");
     }
-#pragma GCC unroll 8
-    for (int c = 0; c < kChains; ++c) acc[c] = _mm256_add_epi32(acc[c], _mm256_madd_epi16(acc16[c], scale));
+    asm volatile(PLEXUS_Q4_WIDEN(0) PLEXUS_Q4_WIDEN(1) PLEXUS_Q4_WIDEN(2) PLEXUS_Q4_WIDEN(3) PLEXUS_Q4_WIDEN(4) PLEXUS_Q4_WIDEN(5)
+                 : [a0] "+x"(a0), [a1] "+x"(a1), [a2] "+x"(a2), [a3] "+x"(a3), [a4] "+x"(a4), [a5] "+x"(a5), [h0] "+x"(h0),
+                   [h1] "+x"(h1), [h2] "+x"(h2), [h3] "+x"(h3), [h4] "+x"(h4), [h5] "+x"(h5), [t] "=&x"(t)
+                 : [scale] "x"(scale));
   }
-  __m256i total = acc[0];
-  for (int c = 1; c < kChains; ++c) total = _mm256_add_epi32(total, acc[c]);
+  const __m256i total = _mm256_add_epi32(_mm256_add_epi32(_mm256_add_epi32(a0, a1), _mm256_add_epi32(a2, a3)), _mm256_add_epi32(a4, a5));
   return _mm256_extract_epi32(total, 0);
 }
+#undef PLEXUS_Q4_STEP
+#undef PLEXUS_Q4_WIDEN
 
+#define PLEXUS_FMA_STEP(c) "vfmadd231ps %[w], %[x], %[a" #c "]\n\t"
+
+// 12 chains (more than FMA latency x pipes): acc_c += w * x.
 __attribute__((target("avx2,fma"))) int64_t run_f32_fma(int64_t steps) {
-  constexpr int kChains = 12;  // more chains than FMA latency x pipes; 12 accumulators, w and x
-  __m256 acc[kChains];
-  const __m256 w = _mm256_set1_ps(1e-3f);
-  __m256 x = _mm256_set1_ps(1e-3f);
-  for (int c = 0; c < kChains; ++c) acc[c] = _mm256_setzero_ps();
+  __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
+  const __m256 w = _mm256_set1_ps(1e-3f), x = _mm256_set1_ps(1e-3f);
   for (int64_t s = 0; s < steps; ++s) {
-    opaque(x);
-#pragma GCC unroll 12
-    for (int c = 0; c < kChains; ++c) acc[c] = _mm256_fmadd_ps(w, x, acc[c]);
+    asm volatile(PLEXUS_FMA_STEP(0) PLEXUS_FMA_STEP(1) PLEXUS_FMA_STEP(2) PLEXUS_FMA_STEP(3) PLEXUS_FMA_STEP(4) PLEXUS_FMA_STEP(5)
+                     PLEXUS_FMA_STEP(6) PLEXUS_FMA_STEP(7) PLEXUS_FMA_STEP(8) PLEXUS_FMA_STEP(9) PLEXUS_FMA_STEP(10) PLEXUS_FMA_STEP(11)
+                 : [a0] "+x"(a0), [a1] "+x"(a1), [a2] "+x"(a2), [a3] "+x"(a3), [a4] "+x"(a4), [a5] "+x"(a5), [a6] "+x"(a6),
+                   [a7] "+x"(a7), [a8] "+x"(a8), [a9] "+x"(a9), [a10] "+x"(a10), [a11] "+x"(a11)
+                 : [x] "x"(x), [w] "x"(w));
   }
-  __m256 total = acc[0];
-  for (int c = 1; c < kChains; ++c) total = _mm256_add_ps(total, acc[c]);
+  const __m256 total = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
+                                                   _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7))),
+                                     _mm256_add_ps(_mm256_add_ps(a8, a9), _mm256_add_ps(a10, a11)));
   return static_cast<int64_t>(_mm256_cvtss_f32(total));
 }
+#undef PLEXUS_FMA_STEP
 
 struct mix {
   const char* name;
