@@ -54,6 +54,10 @@ inline __m256i bcast4(const void* p) { return _mm256_set1_epi32(static_cast<int>
 // slot too (kernel bench, Q4_K n:64 on 1 thread, best of 6: 193 against 149 GFLOP/s). The
 // single-token dots, limited by memory, keep vpbroadcastd: switched, tg measured 3% lower (noise-level).
 inline __m256i bcast4_load(const void* p) { return _mm256_castps_si256(_mm256_broadcast_ss(static_cast<const float*>(p))); }
+// Pins v to a register at this point (no instruction). In an unrolled sum of independent terms GCC
+// otherwise reassociates: it computes every term first, spills them to the stack and adds them as
+// a tree, a store and a load per term (seen in q8_0_tokens, 58 stack accesses per block).
+inline void in_register(__m256i& v) { asm("" : "+x"(v)); }
 // 16 bytes as 16 int16 lanes: fed (v_r, w_r) byte pairs of 8 rows (an unpack of two row vectors),
 // they give each row's 32-bit lane the two multipliers vpmaddwd applies to its two int16 sums.
 inline __m256i u8_pairs(__m128i bytes) { return _mm256_cvtepu8_epi16(bytes); }
@@ -157,8 +161,10 @@ inline void q4_k_single(const block_q4_k_x16& b, const q4_k_prepared& s, const u
 }
 
 // acc16[t][h] += the K unpacked 64-byte runs q[k] (half h: rows 8h..8h+7) times token t's
-// activation bytes x_off + 4k .. x_off + 4k + 3, each broadcast once for both halves.
-template <int T, int K>
+// activation bytes x_off + 4k .. x_off + 4k + 3, each broadcast once for both halves. Pin: keep
+// each sum in its register (in_register); measured per type, kernel bench n:512: Q4_0 +20%, Q4_K
+// -20% (its scaled widening that follows then spills instead).
+template <int T, int K, bool Pin>
 inline void add_steps(const uint8_t (*q)[64], const int8_t* const (&yq)[T], int x_off, __m256i (&acc16)[T][2]) {
 #pragma GCC unroll 2  // fully unrolled, GCC spills the int16 sums
   for (int k = 0; k < K; ++k) {
@@ -169,7 +175,10 @@ inline void add_steps(const uint8_t (*q)[64], const int8_t* const (&yq)[T], int 
     for (int h = 0; h < 2; ++h) {
       const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(q[k] + 32 * h));
 #pragma GCC unroll 8
-      for (int t = 0; t < T; ++t) acc16[t][h] = _mm256_add_epi16(acc16[t][h], _mm256_maddubs_epi16(w, x[t]));
+      for (int t = 0; t < T; ++t) {
+        acc16[t][h] = _mm256_add_epi16(acc16[t][h], _mm256_maddubs_epi16(w, x[t]));
+        if constexpr (Pin) in_register(acc16[t][h]);
+      }
     }
   }
 }
@@ -202,7 +211,7 @@ inline void q4_k_tokens(const q4_k_prepared& s, const uint8_t* a, uint64_t a_str
   for (int j = 0; j < 8; ++j) {
     __m256i acc16[T][2];
     for (int t = 0; t < T; ++t) acc16[t][0] = acc16[t][1] = _mm256_setzero_si256();
-    add_steps<T, 8>(s.q[j], yq, 32 * j, acc16);
+    add_steps<T, 8, false>(s.q[j], yq, 32 * j, acc16);
     add_scaled<T>(acc16, s.sc[j], acc32);
   }
   for (int t = 0; t < T; ++t) {
@@ -336,7 +345,7 @@ inline void q6_k_tokens(const q6_k_prepared& s, const uint8_t* a, uint64_t a_str
     for (int pair = 0; pair < 2; ++pair) {  // two steps at a time keep the int16 sums in range
       __m256i acc16[T][2];
       for (int t = 0; t < T; ++t) acc16[t][0] = acc16[t][1] = _mm256_setzero_si256();
-      add_steps<T, 2>(s.q[j] + 2 * pair, yq, 16 * j + 8 * pair, acc16);
+      add_steps<T, 2, true>(s.q[j] + 2 * pair, yq, 16 * j + 8 * pair, acc16);
       add_scaled<T>(acc16, s.sc[j], acc32);
     }
   }
@@ -435,7 +444,7 @@ inline void q4_0_tokens(const q4_0_prepared& s, const uint8_t* a, uint64_t a_str
   for (int blk = 0; blk < 8; ++blk) {
     __m256i acc16[T][2];
     for (int t = 0; t < T; ++t) acc16[t][0] = acc16[t][1] = _mm256_setzero_si256();
-    add_steps<T, 8>(s.q[blk], yq, 32 * blk, acc16);
+    add_steps<T, 8, true>(s.q[blk], yq, 32 * blk, acc16);
     for (int t = 0; t < T; ++t) {
       for (int h = 0; h < 2; ++h) q4_0_finish(acc16[t][h], s.d[blk][h], x[t].d[blk], x[t].sum8[blk], acc + 16 * t + 8 * h);
     }
@@ -466,10 +475,6 @@ inline void unpack_q8_0(const block_q8_0_x16& b, q8_0_prepared& s) {
   }
 }
 
-// Pins v to a register at this point (no instruction). In an unrolled sum of independent terms GCC
-// otherwise reassociates: it computes every term first, spills them to the stack and adds them as
-// a tree, a store and a load per term (seen in q8_0_tokens, 58 stack accesses per block).
-inline void in_register(__m256i& v) { asm("" : "+x"(v)); }
 
 // acc32 += w (8 rows x 4 quants) times the 4 activation bytes broadcast in x.
 inline __m256i add_signed_step(__m256i acc32, __m256i abs_w, __m256i w, __m256i x) {
