@@ -2,7 +2,8 @@
 // d = 2048, ffn = 5632). Names: matmul/<variant>/<type>/<rows>x<cols>/n:<tokens>/threads:<k>.
 //   n = 1 (decode, memory-bound): "GB/s" counts the weight bytes streamed. Each iteration uses
 //       the next of several copies of the matrix (>= 256 MB in all), so that weights come from
-//       DRAM as in a real model rather than from the 32 MB L3. With PLEXUS_BENCH_HOT=1 in the
+//       DRAM as in a real model rather than from the 32 MB L3, in huge pages as the model loader
+//       puts them (core/huge_page_buffer.h). With PLEXUS_BENCH_HOT=1 in the
 //       environment one copy is used instead: the weights stay in cache and the figure is the
 //       kernel's own ceiling, what it could stream if memory kept up.
 //   n > 1 (prompt chunks, compute-bound): "GFLOP/s" counts 2 * rows * cols * n.
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "bench_random.h"
+#include "core/huge_page_buffer.h"
 #include "core/thread_pool.h"
 #include "kernels/interleave.h"
 #include "kernels/op_table.h"
@@ -43,7 +45,7 @@ const int kThreads[] = {1, 2};
 struct weights {
   uint64_t row_bytes = 0;
   uint64_t matrix_bytes = 0;
-  std::unique_ptr<uint64_t[]> storage;
+  std::unique_ptr<HugePageBuffer> storage;  // huge pages, as the model's weights are
   std::vector<MatrixView> copies;
 };
 
@@ -53,8 +55,8 @@ weights make_weights(tensor_type type, shape s, int copies, bool rows16) {
   weights w;
   w.row_bytes = *row_bytes(type, static_cast<uint64_t>(s.cols));
   w.matrix_bytes = w.row_bytes * static_cast<uint64_t>(s.rows);
-  w.storage.reset(new uint64_t[(w.matrix_bytes * copies + 7) / 8]);
-  auto* base = reinterpret_cast<uint8_t*>(w.storage.get());
+  w.storage = std::make_unique<HugePageBuffer>(w.matrix_bytes * static_cast<uint64_t>(copies));
+  uint8_t* base = w.storage->data();
   constexpr int64_t kDistinct = 64;
   const auto src = random_floats(static_cast<size_t>(kDistinct * s.cols), 1);
   for (int64_t r = 0; r < kDistinct && r < s.rows; ++r) tensor::quantize_row(type, src.data() + r * s.cols, base + r * w.row_bytes, s.cols);
@@ -96,24 +98,19 @@ void bm_matmul(benchmark::State& state, const op_table* table, tensor_type type,
   }
 }
 
-// Sums a 256 MB buffer on every worker of the pool (each its own contiguous half).
+// Sums a 256 MB buffer in huge pages on every worker of the pool (each its own contiguous slice)
+// with the loop `plexus bench` measures bandwidth with (core/huge_page_buffer.h).
 void bm_mem_read(benchmark::State& state, int threads) {
   const size_t n = kStreamBytes / sizeof(uint64_t);
-  std::vector<uint64_t> buf(n, 1);
+  HugePageBuffer buf(kStreamBytes);
+  for (size_t i = 0; i < n; ++i) buf.words()[i] = i;
   ThreadPool pool(threads);
-  std::vector<uint64_t> sums(static_cast<size_t>(threads));
+  std::vector<uint64_t> sums(static_cast<size_t>(threads) * 8);  // a line per worker
   for (auto _ : state) {
     pool.run([&](int worker, int workers) {
       const size_t begin = n * static_cast<size_t>(worker) / static_cast<size_t>(workers);
       const size_t end = n * static_cast<size_t>(worker + 1) / static_cast<size_t>(workers);
-      uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      for (size_t i = begin; i + 4 <= end; i += 4) {
-        s0 += buf[i];
-        s1 += buf[i + 1];
-        s2 += buf[i + 2];
-        s3 += buf[i + 3];
-      }
-      sums[static_cast<size_t>(worker)] = s0 + s1 + s2 + s3;
+      sums[static_cast<size_t>(worker) * 8] += sum_words(buf.words() + begin, end - begin);
     });
     benchmark::DoNotOptimize(sums.data());
   }

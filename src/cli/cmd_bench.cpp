@@ -2,7 +2,6 @@
 // measures them (random tokens, an empty context for each repetition, one warm-up run), next to
 // the machine's memory read bandwidth measured in the same run with the same thread count, and
 // the fraction of it that generation achieves.
-#include <sys/mman.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -20,6 +19,7 @@
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "core/huge_page_buffer.h"
 #include "core/thread_pool.h"
 #include "kernels/ops.h"
 #include "model/kv_cache.h"
@@ -87,36 +87,6 @@ WeightTraffic weight_traffic(const gguf::GgufFile& file) {
 // the best pass in GB/s (1e9 bytes), after one pass that faults the pages in. Passes repeat for
 // at least `min_seconds` (and at least 5): on a shared machine a pass only counts the full
 // bandwidth when every worker kept its core throughout, so the best of many is the estimate.
-// Sum of n 64-bit words with 8 independent accumulators. Cloned for AVX-512 and AVX2 (chosen at
-// load time): wide loads keep the loop memory-bound even when a thread gets only part of a core.
-__attribute__((target_clones("avx512f", "avx2", "default"))) uint64_t sum_words(const uint64_t* q, size_t n) {
-  uint64_t acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (int k = 0; k < 8; ++k) acc[k] += q[i + static_cast<size_t>(k)];
-  }
-  for (; i < n; ++i) acc[0] += q[i];
-  return acc[0] + acc[1] + acc[2] + acc[3] + acc[4] + acc[5] + acc[6] + acc[7];
-}
-
-// The measurement buffer: anonymous memory in transparent huge pages where the kernel offers them,
-// as the weights are by default (core/mapped_file.h), so that the bandwidth is the best the machine
-// gives, not one lowered by 4 KiB-page TLB misses.
-struct ReadBuffer {
-  explicit ReadBuffer(size_t bytes) : size(bytes) {
-    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) throw std::bad_alloc();
-    (void)::madvise(p, bytes, MADV_HUGEPAGE);
-    words = static_cast<uint64_t*>(p);
-  }
-  ~ReadBuffer() { ::munmap(words, size); }
-  ReadBuffer(const ReadBuffer&) = delete;
-  ReadBuffer& operator=(const ReadBuffer&) = delete;
-  size_t size;
-  uint64_t* words;
-};
-
-// Best pass, in GB/s, of all workers summing their slices of words[0, n).
 double best_read_gbs(ThreadPool& pool, const uint64_t* words, size_t n, double min_seconds) {
   std::vector<uint64_t> sinks(static_cast<size_t>(pool.size()) * 8, 0);
   double best = 0;
@@ -138,8 +108,8 @@ double best_read_gbs(ThreadPool& pool, const uint64_t* words, size_t n, double m
 
 double measure_read_bandwidth(ThreadPool& pool, size_t bytes, double min_seconds) {
   const size_t n = bytes / sizeof(uint64_t);
-  ReadBuffer buffer(n * sizeof(uint64_t));
-  uint64_t* buf = buffer.words;
+  HugePageBuffer buffer(n * sizeof(uint64_t));  // as the weights are by default, see core/huge_page_buffer.h
+  uint64_t* buf = buffer.words();
   pool.parallel_for(static_cast<int64_t>(n), [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) buf[static_cast<size_t>(i)] = static_cast<uint64_t>(i) * 0x9e3779b97f4a7c15ull;
   });
