@@ -118,8 +118,36 @@ void ThreadPool::worker_loop(int index) {
   }
 }
 
+void ThreadPool::admit() {
+  std::unique_lock<std::mutex> lock(admit_mutex_);
+  const uint64_t ticket = next_ticket_++;
+  if (serving_ == ticket) return;
+  ++admit_waiters_;
+  admit_cv_.wait(lock, [&] { return serving_ == ticket; });
+  --admit_waiters_;
+}
+
+int ThreadPool::waiting_callers() const {
+  std::lock_guard<std::mutex> lock(admit_mutex_);
+  return admit_waiters_;
+}
+
+void ThreadPool::dismiss() {
+  bool waiters = false;
+  {
+    std::lock_guard<std::mutex> lock(admit_mutex_);
+    ++serving_;
+    waiters = admit_waiters_ > 0;
+  }
+  if (waiters) admit_cv_.notify_all();
+}
+
 void ThreadPool::run(const std::function<void(int, int)>& job) {
-  std::lock_guard<std::mutex> run_lock(run_mutex_);
+  admit();
+  struct turn {
+    ThreadPool* pool;
+    ~turn() { pool->dismiss(); }
+  } const end_of_turn{this};
   if (n_threads_ == 1) {
     job(0, 1);
     return;

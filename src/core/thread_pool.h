@@ -10,12 +10,14 @@
 // When the pool has more threads than the machine has hardware threads, nobody spins (a spinning
 // thread would steal a core from a worker).
 //
-// Thread-safe: run() may be called from one thread at a time (the engine thread that owns the
-// pool); concurrent run() calls are serialized by a mutex.
+// Thread-safe: run() may be called from several threads (a server's engines and embedders share
+// one pool, so the machine never has more compute threads than cores); concurrent calls run one at
+// a time, in arrival order, so a dispatcher issuing ops back to back cannot starve another.
 #pragma once
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -58,9 +60,13 @@ class ThreadPool {
   // Worker wake-ups that went through the futex (the worker had gone to sleep), for tests and
   // benchmarks of the spin phase.
   uint64_t sleeps() const { return sleeps_.load(std::memory_order_relaxed); }
+  // Callers of run() waiting for their turn (for tests).
+  int waiting_callers() const;
 
  private:
   void worker_loop(int index);
+  void admit();    // blocks until this caller's turn
+  void dismiss();  // ends the turn, admitting the next caller
   // Waits until `value` differs from `old`: spins up to spin_us_, then sleeps on the atomic,
   // counting itself in `sleepers` while asleep.
   void await_change(const std::atomic<uint32_t>& value, uint32_t old, std::atomic<int>& sleepers);
@@ -68,7 +74,12 @@ class ThreadPool {
   int n_threads_;
   int spin_us_;
   std::vector<std::thread> workers_;
-  std::mutex run_mutex_;  // serializes run()
+  // FIFO admission to run(): tickets taken in arrival order, served one at a time.
+  mutable std::mutex admit_mutex_;
+  std::condition_variable admit_cv_;
+  uint64_t next_ticket_ = 0;  // guarded by admit_mutex_
+  uint64_t serving_ = 0;      // guarded by admit_mutex_
+  int admit_waiters_ = 0;     // guarded by admit_mutex_
   const std::function<void(int, int)>* job_ = nullptr;  // published by the generation store
   std::atomic<uint32_t> generation_{0};  // bumped once per run(); workers wait for a change
   std::atomic<uint32_t> pending_{0};     // workers still running the current job

@@ -84,7 +84,7 @@ struct Embedder::Core {
   std::thread thread;
 
   // Embedder-thread state, created on first use.
-  std::unique_ptr<ThreadPool> pool;
+  std::shared_ptr<ThreadPool> pool;  // options.pool when shared
   std::unique_ptr<model::KvCache> cache;
   model::ForwardScratch scratch;
   std::vector<float> hidden;
@@ -121,8 +121,10 @@ std::vector<std::pair<std::shared_ptr<Job>, size_t>> Embedder::Core::take_pack_l
 
 void Embedder::Core::evaluate(const std::vector<std::pair<std::shared_ptr<Job>, size_t>>& pack) {
   const model::Model& m = *model->model;
-  if (!pool)
-    pool = std::make_unique<ThreadPool>(options.threads > 0 ? options.threads : ThreadPool::hardware_threads());
+  if (!pool) {
+    pool = options.pool ? options.pool
+                        : std::make_shared<ThreadPool>(options.threads > 0 ? options.threads : ThreadPool::hardware_threads());
+  }
   if (!cache) cache = std::make_unique<model::KvCache>(m.kv_shape(), cache_tokens(), kBlockSize);
   cache->clear();
 

@@ -4,8 +4,9 @@
 // within itself: bidirectionally for encoders, causally for decoders), pools each sequence's
 // final hidden states (mean / cls / last) and hands each request its vectors once all of its
 // inputs are done. Inputs wait in a bounded queue; a full queue is refused at submit().
-// The KV cache and the pool are created on the first request, so an embedder costs one idle
-// thread until it is used.
+// The KV cache and the pool (unless EmbedderOptions::pool shares one, as the server shares its
+// engines' pool) are created on the first request, so an embedder costs one idle thread until it
+// is used.
 // Thread-safe: submit(), embed() and metrics() may be called from any thread (embed() not from a
 // callback). Callbacks run on the embedder thread and must not block.
 #pragma once
@@ -17,13 +18,15 @@
 #include <vector>
 
 #include "core/status.h"
+#include "core/thread_pool.h"
 #include "model/model.h"
 #include "runtime/loaded_model.h"
 
 namespace plexus::runtime {
 
 struct EmbedderOptions {
-  int threads = 0;    // compute threads (0: all cores)
+  int threads = 0;    // compute threads (0: all cores); ignored when `pool` is given
+  std::shared_ptr<ThreadPool> pool;  // shared with the model's engine (a server's); null: its own
   int64_t n_ctx = 0;  // longest input in tokens (0: default_context; never past an encoder's position table)
   // Tokens per forward pass; a longer single input still runs, alone. Kept small enough that a
   // pass's activations stay in cache (larger passes measured slower, see docs/EMBEDDINGS.md).

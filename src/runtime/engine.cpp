@@ -43,7 +43,8 @@ Engine::Engine(std::shared_ptr<const LoadedModel> model, const EngineOptions& op
     : model_(std::move(model)),
       options_(options),
       n_ctx_(default_context(model_->model->config(), options.n_ctx)),
-      pool_(options.threads > 0 ? options.threads : ThreadPool::hardware_threads()) {
+      pool_(options.pool ? options.pool
+                         : std::make_shared<ThreadPool>(options.threads > 0 ? options.threads : ThreadPool::hardware_threads())) {
   options_.max_sequences = std::max(1, options_.max_sequences);
   options_.max_queue = std::max(0, options_.max_queue);
   options_.n_batch = std::max<int64_t>(1, options_.n_batch);
@@ -263,7 +264,7 @@ bool Engine::step() {
 
   std::vector<float>& logits = logits_;
   const auto t0 = std::chrono::steady_clock::now();
-  Status st = model_->model->forward(final_batch, *cache_, scratch_, pool_, logits);
+  Status st = model_->model->forward(final_batch, *cache_, scratch_, *pool_, logits);
   if (!st.ok()) {
     for (Sequence* seq : final_owners) {
       seq->stats.stop_reason = "error";

@@ -39,7 +39,10 @@ class RequestSink {
 };
 
 struct EngineOptions {
-  int threads = 0;             // compute threads (0: all cores)
+  int threads = 0;             // compute threads (0: all cores); ignored when `pool` is given
+  // A compute pool shared with other engines and embedders (a server's), so that they take turns
+  // per op instead of running more threads than cores; null: the engine makes its own.
+  std::shared_ptr<ThreadPool> pool;
   int64_t n_ctx = 0;           // max tokens of one sequence (0: model's training context, capped at 4096)
   int64_t kv_tokens = 0;       // KV pool size in tokens shared by all sequences (0: n_ctx * 2)
   int32_t max_sequences = 16;  // sequences decoded together
@@ -97,7 +100,7 @@ class Engine {
   std::shared_ptr<const LoadedModel> model_;
   EngineOptions options_;
   int64_t n_ctx_;
-  ThreadPool pool_;
+  std::shared_ptr<ThreadPool> pool_;  // never null
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "core/thread_pool.h"
 #include "server/chat_prompt.h"
 
 namespace plexus::server {
@@ -229,6 +230,13 @@ ModelLease::~ModelLease() {
 
 ModelManager::ModelManager(ModelManagerOptions options) : core_(std::make_shared<ManagerCore>()) {
   core_->options = std::move(options);
+  // One compute pool for every model's engine and embedder: they take turns per op, so the
+  // process never runs more compute threads than --threads whatever is loaded or requested.
+  auto& o = core_->options;
+  if (!o.engine.pool) {
+    o.engine.pool = std::make_shared<ThreadPool>(o.engine.threads > 0 ? o.engine.threads : ThreadPool::hardware_threads());
+  }
+  if (!o.embedder.pool) o.embedder.pool = o.engine.pool;
 }
 
 ModelManager::~ModelManager() { shutdown(); }

@@ -39,8 +39,8 @@ struct ModelManagerOptions {
   std::string models_dir;                // *.gguf here load on first request
   int max_loaded = 0;                    // 0 = no limit
   double keep_alive_seconds = -1;        // default idle time before unloading; < 0 = forever
-  runtime::EngineOptions engine;
-  runtime::EmbedderOptions embedder;     // /v1/embeddings (pooling: serve --pooling)
+  runtime::EngineOptions engine;         // its pool (made from engine.threads when null) serves every model
+  runtime::EmbedderOptions embedder;     // /v1/embeddings (pooling: serve --pooling); pool: engine.pool when null
   runtime::LoadOptions load;             // huge pages (default) or the mapped file (serve --mmap)
 };
 

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -139,6 +141,31 @@ TEST(ThreadPool, ConcurrentCallersAreSerialized) {
   b.join();
   EXPECT_EQ(overlap.load(), 0);
   EXPECT_EQ(total.load(), 2 * 500 * 3);
+}
+
+// Callers are admitted in arrival order: a caller that dispatches again right after its op
+// queues behind one already waiting (a plain mutex lets the releasing thread win the race
+// again and again: an engine decoding back to back would starve an embedder sharing the pool).
+TEST(ThreadPool, WaitingCallerGoesBeforeARepeatCaller) {
+  ThreadPool pool(2);
+  std::mutex order_mutex;
+  std::vector<std::string> order;
+  auto record = [&](const std::string& who) {
+    std::lock_guard<std::mutex> lock(order_mutex);
+    order.push_back(who);
+  };
+  std::thread second;
+  pool.run([&](int index, int) {
+    if (index != 0) return;
+    record("first");
+    second = std::thread([&] { pool.run([&](int i, int) { if (i == 0) record("second"); }); });
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (pool.waiting_callers() == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  });
+  pool.run([&](int index, int) { if (index == 0) record("first again"); });
+  second.join();
+  EXPECT_EQ(order, (std::vector<std::string>{"first", "second", "first again"}));
+  EXPECT_EQ(pool.waiting_callers(), 0);
 }
 
 TEST(ThreadPool, DestroysCleanlyInEveryState) {

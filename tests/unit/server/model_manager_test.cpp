@@ -96,6 +96,37 @@ TEST(ModelManager, ResolvesNamesAndLoadsCommandLineModels) {
   EXPECT_EQ(acquire(m, "unknown").status().code(), error_code::not_found);
 }
 
+int process_threads() {
+  int n = 0;
+  for ([[maybe_unused]] const auto& entry : fs::directory_iterator("/proc/self/task")) ++n;
+  return n;
+}
+
+// Every model's engine and embedder share the manager's one compute pool: embedding with two
+// loaded models starts no compute threads beyond the pool's (2 threads: the caller and 1 worker).
+TEST(ModelManager, EnginesAndEmbeddersShareOneComputePool) {
+  auto o = small_options();
+  o.engine.threads = 2;
+  o.model_paths = {model_path("stories260K.gguf"), model_path("stories260K.gguf")};
+  o.aliases = {"a", "b"};
+  ModelManager m(o);
+  ASSERT_TRUE(m.start().ok());
+  ASSERT_TRUE(m.wait_initial_loads().ok());
+  auto a = acquire(m, "a");
+  auto b = acquire(m, "b");
+  ASSERT_TRUE(a.ok() && b.ok());
+  const int before = process_threads();
+  for (const auto* lease : {&*a, &*b}) {
+    runtime::EmbedRequest request;
+    request.inputs = {{1, 2, 3, 4}};
+    request.pooling = model::pooling_type::mean;
+    auto result = (*lease)->state().embedder->embed(request);
+    ASSERT_TRUE(result.ok()) << result.status().to_string();
+    EXPECT_EQ(result->embeddings.size(), 1u);
+  }
+  EXPECT_EQ(process_threads(), before);
+}
+
 TEST(ModelManager, LeastRecentlyUsedIdleModelMakesRoom) {
   TempDir dir;
   fs::create_symlink(model_path("stories260K.gguf"), dir.path() / "a.gguf");
