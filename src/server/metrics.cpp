@@ -31,6 +31,27 @@ void header(std::string& out, const char* name, const char* type, const char* he
   out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
 }
 
+// One series per loaded model, read from a field of one of ModelInfo's metrics structs.
+template <class Metrics>
+struct per_model {
+  const char* name;
+  const char* type;
+  const char* help;
+  int64_t Metrics::*field;
+};
+
+template <class Metrics, size_t N>
+void render_per_model(std::string& out, const std::vector<ModelInfo>& models, const per_model<Metrics> (&series)[N],
+                      Metrics ModelInfo::*metrics) {
+  for (const auto& g : series) {
+    header(out, g.name, g.type, g.help);
+    for (const auto& m : models) {
+      if (!m.loaded) continue;
+      out += std::string(g.name) + "{model=\"" + label(m.id) + "\"} " + std::to_string((m.*metrics).*g.field) + "\n";
+    }
+  }
+}
+
 }  // namespace
 
 void Histogram::observe(double seconds) {
@@ -90,13 +111,7 @@ std::string ServerMetrics::render(const std::vector<ModelInfo>& models, int64_t 
   for (const auto& m : models) {
     out += "plexus_model_loaded{model=\"" + label(m.id) + "\"} " + (m.loaded ? "1" : "0") + "\n";
   }
-  struct gauge {
-    const char* name;
-    const char* type;
-    const char* help;
-    int64_t runtime::EngineMetrics::*field;
-  };
-  static const gauge gauges[] = {
+  static const per_model<runtime::EngineMetrics> engine_series[] = {
       {"plexus_engine_queue_depth", "gauge", "Requests waiting for a sequence slot.", &runtime::EngineMetrics::queued},
       {"plexus_engine_active_sequences", "gauge", "Sequences being generated.", &runtime::EngineMetrics::active},
       {"plexus_engine_kv_blocks_used", "gauge", "KV-cache blocks in use.", &runtime::EngineMetrics::kv_blocks_used},
@@ -106,13 +121,7 @@ std::string ServerMetrics::render(const std::vector<ModelInfo>& models, int64_t 
       {"plexus_engine_requests_done_total", "counter", "Requests the engine finished.",
        &runtime::EngineMetrics::requests_done},
   };
-  for (const auto& g : gauges) {
-    header(out, g.name, g.type, g.help);
-    for (const auto& m : models) {
-      if (!m.loaded) continue;
-      out += std::string(g.name) + "{model=\"" + label(m.id) + "\"} " + std::to_string(m.metrics.*g.field) + "\n";
-    }
-  }
+  render_per_model(out, models, engine_series, &ModelInfo::metrics);
   header(out, "plexus_engine_kv_usage_ratio", "gauge", "Fraction of KV-cache blocks in use.");
   for (const auto& m : models) {
     if (!m.loaded) continue;
@@ -121,6 +130,18 @@ std::string ServerMetrics::render(const std::vector<ModelInfo>& models, int64_t 
                              : 0.0;
     out += "plexus_engine_kv_usage_ratio{model=\"" + label(m.id) + "\"} " + number(ratio) + "\n";
   }
+  static const per_model<runtime::EmbedderMetrics> embedder_series[] = {
+      {"plexus_embedder_queued_inputs", "gauge", "Embedding inputs waiting for a forward pass.",
+       &runtime::EmbedderMetrics::queued_inputs},
+      {"plexus_embedder_inputs_total", "counter", "Embedding inputs pooled.", &runtime::EmbedderMetrics::inputs_done},
+      {"plexus_embedder_tokens_total", "counter", "Tokens of the embedding inputs pooled.",
+       &runtime::EmbedderMetrics::tokens_done},
+      {"plexus_embedder_forward_passes_total", "counter", "Forward passes of the embedder (each packs waiting inputs).",
+       &runtime::EmbedderMetrics::forward_passes},
+      {"plexus_embedder_requests_done_total", "counter", "Embedding requests finished.",
+       &runtime::EmbedderMetrics::requests_done},
+  };
+  render_per_model(out, models, embedder_series, &ModelInfo::embedder);
   return out;
 }
 

@@ -1,6 +1,7 @@
 // Server metrics in the Prometheus text format (version 0.0.4): requests by route and status,
 // prompt and generated tokens, time-to-first-token and inter-token latency histograms, and per
-// loaded model the engine's queue depth, active sequences and KV-cache use.
+// loaded model the engine's queue depth, active sequences and KV-cache use, and the embedder's
+// queued inputs, inputs, tokens, forward passes and requests.
 // Thread-safe: every method may be called from any thread.
 #pragma once
 

@@ -353,6 +353,7 @@ std::vector<ModelInfo> ModelManager::list() {
     info.error = e.error;
     if (e.loaded) {
       info.metrics = e.loaded->engine->metrics();
+      if (e.loaded->embedder) info.embedder = e.loaded->embedder->metrics();
       info.n_ctx = e.loaded->engine->n_ctx();
       if (e.loaded->expires) info.expires_unix = to_unix(*e.loaded->expires);
     }

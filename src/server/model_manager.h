@@ -104,6 +104,7 @@ struct ModelInfo {
   std::string error;                   // last load failure
   std::optional<int64_t> expires_unix; // when idle unloading is due (loaded, not forever)
   runtime::EngineMetrics metrics;      // loaded only
+  runtime::EmbedderMetrics embedder;   // loaded only
   int64_t n_ctx = 0;                   // loaded only
 };
 

@@ -191,6 +191,18 @@ TEST_F(Api, MetricsCountRequestsTokensAndEngineState) {
   EXPECT_GT(metric_value(m.body, "plexus_engine_kv_blocks_total{model=\"stories260K\"}"), 0);
 }
 
+TEST_F(Api, MetricsCountEmbeddings) {
+  const double before = metric_value(http(port(), "GET", "/metrics").body, "plexus_embedder_inputs_total{model=\"stories260K\"}");
+  HttpResult e = post_json(port(), "/v1/embeddings", {{"input", {"Once upon", "a time"}}, {"pooling", "mean"}});
+  ASSERT_EQ(e.status, 200) << e.body;
+  HttpResult m = http(port(), "GET", "/metrics");
+  EXPECT_EQ(metric_value(m.body, "plexus_embedder_inputs_total{model=\"stories260K\"}"), before + 2);
+  EXPECT_GE(metric_value(m.body, "plexus_embedder_requests_done_total{model=\"stories260K\"}"), 1);
+  EXPECT_GE(metric_value(m.body, "plexus_embedder_forward_passes_total{model=\"stories260K\"}"), 1);
+  EXPECT_GT(metric_value(m.body, "plexus_embedder_tokens_total{model=\"stories260K\"}"), 0);
+  EXPECT_EQ(metric_value(m.body, "plexus_embedder_queued_inputs{model=\"stories260K\"}"), 0);
+}
+
 TEST_F(Api, ErrorsHaveOneShapeAndTheRightStatus) {
   struct Case {
     std::string method, path, body;

@@ -1,4 +1,4 @@
-// Prometheus exposition: histogram buckets are cumulative, engine gauges per loaded model.
+// Prometheus exposition: histogram buckets are cumulative, engine and embedder series per loaded model.
 #include <gtest/gtest.h>
 
 #include "server/metrics.h"
@@ -21,7 +21,7 @@ TEST(Histogram, BucketsAreCumulativeWithSumAndCount) {
   EXPECT_NE(out.find("x_sum 100.3005"), std::string::npos) << out;
 }
 
-TEST(ServerMetrics, RendersCountersAndEngineGauges) {
+TEST(ServerMetrics, RendersCountersAndEngineAndEmbedderSeries) {
   ServerMetrics m;
   m.count_request("/v1/chat/completions", 200);
   m.count_request("/v1/chat/completions", 400);
@@ -36,6 +36,8 @@ TEST(ServerMetrics, RendersCountersAndEngineGauges) {
   loaded.metrics.active = 2;
   loaded.metrics.kv_blocks_used = 5;
   loaded.metrics.kv_blocks_total = 20;
+  loaded.embedder.inputs_done = 9;
+  loaded.embedder.forward_passes = 2;
   ModelInfo idle;
   idle.id = "idle";
   const std::string text = m.render({loaded, idle}, 4);
@@ -45,10 +47,12 @@ TEST(ServerMetrics, RendersCountersAndEngineGauges) {
         "plexus_engine_queue_depth{model=\"a\\\"b\"} 3", "plexus_engine_active_sequences{model=\"a\\\"b\"} 2",
         "plexus_engine_kv_blocks_used{model=\"a\\\"b\"} 5", "plexus_engine_kv_usage_ratio{model=\"a\\\"b\"} 0.25",
         "plexus_model_loaded{model=\"idle\"} 0", "# TYPE plexus_time_to_first_token_seconds histogram",
-        "plexus_inter_token_latency_seconds_count 1"}) {
+        "plexus_inter_token_latency_seconds_count 1", "plexus_embedder_inputs_total{model=\"a\\\"b\"} 9",
+        "plexus_embedder_forward_passes_total{model=\"a\\\"b\"} 2", "# TYPE plexus_embedder_queued_inputs gauge"}) {
     EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
   }
   EXPECT_EQ(text.find("plexus_engine_queue_depth{model=\"idle\"}"), std::string::npos);
+  EXPECT_EQ(text.find("plexus_embedder_inputs_total{model=\"idle\"}"), std::string::npos);
 }
 
 }  // namespace
