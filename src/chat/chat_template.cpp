@@ -6,6 +6,7 @@
 #include "chat/jinja_evaluator.h"
 #include "chat/jinja_parser.h"
 #include "chat/jinja_unicode.h"
+#include "core/utf8.h"
 
 namespace plexus::chat {
 
@@ -28,7 +29,7 @@ Result<chat_template> chat_template::parse(std::string_view source, const templa
     return out_of_range("template of " + std::to_string(source.size()) + " bytes exceeds the limit of " +
                         std::to_string(limits.max_template_bytes) + " bytes (max_template_bytes)");
   }
-  if (!jinja::utf8_valid(source)) return invalid_file("template is not valid UTF-8");
+  if (!utf8::valid(source)) return invalid_file("template is not valid UTF-8");
   try {
     jinja::parse_options opt;
     opt.max_nesting_depth = limits.max_nesting_depth;

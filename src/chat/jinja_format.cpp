@@ -5,6 +5,7 @@
 #include "chat/jinja_evaluator.h"
 #include "chat/jinja_strings.h"
 #include "chat/jinja_unicode.h"
+#include "core/utf8.h"
 
 namespace plexus::chat::jinja {
 
@@ -127,7 +128,7 @@ std::string format_percent(evaluator& ev, const percent_spec& sp, const value& v
       std::string s;
       if (intlike(v)) {
         if (v.as_int() < 0 || v.as_int() > 0x10FFFF) fail(error_kind::value_error, "%c arg not in range(0x110000)");
-        utf8_append(s, static_cast<char32_t>(v.as_int()));
+        utf8::append(s, static_cast<char32_t>(v.as_int()));
       } else if (v.is_string() && v.str().length == 1) {
         s = std::string(v.sv());
       } else {
@@ -330,7 +331,7 @@ std::string apply_format_spec(evaluator& ev, const value& v, std::string_view sp
     const int64_t n = v.as_int();
     if (t == 'c') {
       std::string s;
-      utf8_append(s, static_cast<char32_t>(std::clamp<int64_t>(n, 0, 0x10FFFF)));
+      utf8::append(s, static_cast<char32_t>(std::clamp<int64_t>(n, 0, 0x10FFFF)));
       return align_field("", s, f, '<');
     }
     const int base = t == 'b' ? 2 : t == 'o' ? 8 : (t == 'x' || t == 'X') ? 16 : 10;

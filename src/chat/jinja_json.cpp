@@ -5,6 +5,7 @@
 
 #include "chat/jinja_evaluator.h"
 #include "chat/jinja_unicode.h"
+#include "core/utf8.h"
 
 namespace plexus::chat::jinja {
 
@@ -23,7 +24,7 @@ value from_json(heap& h, const nlohmann::ordered_json& j, int depth) {
     case t::number_float: return value::floating(j.get<double>());
     case t::string: {
       const auto& s = j.get_ref<const std::string&>();
-      if (!utf8_valid(s)) fail(error_kind::value_error, "context string is not valid UTF-8");
+      if (!utf8::valid(s)) fail(error_kind::value_error, "context string is not valid UTF-8");
       return h.input_str(s);
     }
     case t::array: {
@@ -35,7 +36,7 @@ value from_json(heap& h, const nlohmann::ordered_json& j, int depth) {
     case t::object: {
       auto* d = h.make<dict_obj>();
       for (const auto& [k, v] : j.items()) {
-        if (!utf8_valid(k)) fail(error_kind::value_error, "context key is not valid UTF-8");
+        if (!utf8::valid(k)) fail(error_kind::value_error, "context key is not valid UTF-8");
         d->set(h.input_str(k), from_json(h, v, depth + 1));
       }
       return value::object(value_kind::dict, d);

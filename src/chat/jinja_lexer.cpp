@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "chat/jinja_unicode.h"
+#include "core/utf8.h"
 
 namespace plexus::chat::jinja {
 
@@ -389,7 +390,7 @@ class lexer {
             cp = cp * 16 + static_cast<uint32_t>(h);
           }
           if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) error("invalid code point escape in string literal");
-          utf8_append(out, cp);
+          utf8::append(out, cp);
           i += count;
           break;
         }
@@ -398,7 +399,7 @@ class lexer {
           if (c >= '0' && c <= '7') {
             uint32_t cp = static_cast<uint32_t>(c - '0');
             for (int k = 0; k < 2 && i < s.size() && s[i] >= '0' && s[i] <= '7'; ++k) cp = cp * 8 + static_cast<uint32_t>(s[i++] - '0');
-            utf8_append(out, cp);
+            utf8::append(out, cp);
           } else if (static_cast<unsigned char>(c) >= 0x80) {
             // backslash + non-ASCII: the backslashreplace form survives as literal text.
             size_t p = i - 1;
@@ -428,7 +429,7 @@ class lexer {
     if (std::string_view("+-/*%~[](){}><=.:|,;").find(c) == std::string_view::npos) {
       size_t p = pos_;
       std::string shown;
-      utf8_append(shown, utf8_next(src_, p));
+      utf8::append(shown, utf8_next(src_, p));
       error("unexpected char '" + shown + "'");
     }
     if (c == '(' || c == '[' || c == '{') {

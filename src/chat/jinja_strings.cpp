@@ -4,6 +4,7 @@
 
 #include "chat/jinja_unicode.h"
 #include "chat/jinja_value.h"
+#include "core/utf8.h"
 
 namespace plexus::chat::jinja {
 
@@ -290,7 +291,7 @@ std::string html_unescape(std::string_view s) {
         }
       }
       if (ok) {
-        utf8_append(out, cp);
+        utf8::append(out, cp);
         i = semi + 1;
         continue;
       }

@@ -3,46 +3,11 @@
 #include <algorithm>
 
 #include "chat/jinja_unicode_tables.h"
+#include "core/utf8.h"
 
 namespace plexus::chat::jinja {
 
 namespace ut = unicode_tables;
-
-bool utf8_valid(std::string_view s) {
-  size_t i = 0;
-  const size_t n = s.size();
-  while (i < n) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t len;
-    char32_t cp;
-    if ((c & 0xE0) == 0xC0) {
-      len = 2;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (n - i < len) return false;
-    for (size_t k = 1; k < len; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)) return false;
-    if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += len;
-  }
-  return true;
-}
 
 size_t utf8_length(std::string_view s) {
   size_t count = 0;
@@ -51,16 +16,10 @@ size_t utf8_length(std::string_view s) {
 }
 
 char32_t utf8_next(std::string_view s, size_t& pos) {
-  const auto c = static_cast<unsigned char>(s[pos]);
-  if (c < 0x80) {
-    ++pos;
-    return c;
-  }
-  size_t len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
-  char32_t cp = len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
-  for (size_t k = 1; k < len && pos + k < s.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[pos + k]) & 0x3F);
-  pos += len;
-  return cp;
+  uint32_t cp = 0;
+  if (utf8::decode(s, pos, cp)) return cp;
+  ++pos;  // not reached for valid input; a stray byte stands for U+FFFD
+  return 0xFFFD;
 }
 
 char32_t utf8_prev(std::string_view s, size_t& pos) {
@@ -72,24 +31,6 @@ char32_t utf8_prev(std::string_view s, size_t& pos) {
   const char32_t cp = utf8_next(s, p);
   pos = start;
   return cp;
-}
-
-void utf8_append(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
 }
 
 size_t utf8_offset(std::string_view s, size_t index) {
@@ -118,7 +59,7 @@ bool map_char(std::string& out, char32_t cp, const ut::case_run* runs, size_t ru
   for (size_t i = 0; i < special_size; ++i) {
     if (special[i].cp == cp) {
       for (uint32_t to : special[i].to) {
-        if (to != 0) utf8_append(out, to);
+        if (to != 0) utf8::append(out, to);
       }
       return true;
     }
@@ -129,7 +70,7 @@ bool map_char(std::string& out, char32_t cp, const ut::case_run* runs, size_t ru
   if (it != runs) {
     --it;
     if (cp <= it->last && (cp - it->first) % it->stride == 0) {
-      utf8_append(out, static_cast<char32_t>(static_cast<int64_t>(cp) + it->delta));
+      utf8::append(out, static_cast<char32_t>(static_cast<int64_t>(cp) + it->delta));
       return true;
     }
   }
@@ -217,7 +158,7 @@ void append_upper_char(std::string& out, char32_t cp) {
     return;
   }
   if (!map_char(out, cp, ut::upper_runs, ut::upper_runs_size, ut::upper_special, ut::upper_special_size)) {
-    utf8_append(out, cp);
+    utf8::append(out, cp);
   }
 }
 
@@ -227,11 +168,11 @@ void append_lower_char(std::string& out, char32_t cp) {
     return;
   }
   if (cp == 0x3A3) {
-    utf8_append(out, 0x3C3);
+    utf8::append(out, 0x3C3);
     return;
   }
   if (!map_char(out, cp, ut::lower_runs, ut::lower_runs_size, ut::lower_special, ut::lower_special_size)) {
-    utf8_append(out, cp);
+    utf8::append(out, cp);
   }
 }
 
@@ -241,7 +182,7 @@ void append_title_char(std::string& out, char32_t cp) {
     return;
   }
   if (!map_char(out, cp, ut::title_runs, ut::title_runs_size, ut::title_special, ut::title_special_size)) {
-    utf8_append(out, cp);
+    utf8::append(out, cp);
   }
 }
 
@@ -261,7 +202,7 @@ std::string py_lower(std::string_view s) {
     const size_t start = pos;
     const char32_t cp = utf8_next(s, pos);
     if (cp == 0x3A3 && final_sigma(s, start, pos)) {
-      utf8_append(out, 0x3C2);
+      utf8::append(out, 0x3C2);
     } else {
       append_lower_char(out, cp);
     }
@@ -280,7 +221,7 @@ std::string py_swapcase(std::string_view s) {
     } else if (py_islower_char(cp)) {
       append_upper_char(out, cp);
     } else {
-      utf8_append(out, cp);
+      utf8::append(out, cp);
     }
   }
   return out;

@@ -1,5 +1,6 @@
 // UTF-8 and Unicode helpers that give Python str semantics (code-point lengths, str.isspace,
-// str.isprintable for repr, case mapping for upper/lower/title/capitalize).
+// str.isprintable for repr, case mapping for upper/lower/title/capitalize). Validation and
+// encoding are core/utf8.h's (utf8::valid, utf8::append).
 // Thread-safe: pure functions over constant tables.
 #pragma once
 
@@ -9,15 +10,12 @@
 
 namespace plexus::chat::jinja {
 
-// True when `s` is well-formed UTF-8 (no surrogates, no overlongs, <= U+10FFFF).
-bool utf8_valid(std::string_view s);
 // Number of code points; `s` must be valid UTF-8.
 size_t utf8_length(std::string_view s);
 // Decodes the code point at byte `pos` and advances `pos`; `s` must be valid UTF-8.
 char32_t utf8_next(std::string_view s, size_t& pos);
 // Decodes the code point that ends at byte `pos` and moves `pos` back to its start.
 char32_t utf8_prev(std::string_view s, size_t& pos);
-void utf8_append(std::string& out, char32_t cp);
 // Byte offset of code point `index` (clamped to s.size()).
 size_t utf8_offset(std::string_view s, size_t index);
 

@@ -6,6 +6,7 @@
 
 #include "chat/jinja_unicode.h"
 #include "core/checked_math.h"
+#include "core/utf8.h"
 
 namespace plexus::chat::jinja {
 
@@ -333,7 +334,7 @@ void append_string_repr(std::string& out, std::string_view s) {
       std::snprintf(buf, sizeof(buf), "\\x%02x", static_cast<unsigned>(cp));
       out += buf;
     } else if (cp < 0x7F || py_isprintable(cp)) {
-      utf8_append(out, cp);
+      utf8::append(out, cp);
     } else if (cp <= 0xFF) {
       std::snprintf(buf, sizeof(buf), "\\x%02x", static_cast<unsigned>(cp));
       out += buf;

@@ -3,6 +3,7 @@
 // rank (ties: leftmost). Symbols that are not tokens fall back to single-byte lookups.
 #include <queue>
 
+#include "core/utf8.h"
 #include "tokenizer/tokenizer_impl.h"
 #include "tokenizer/unicode.h"
 
@@ -111,7 +112,7 @@ std::string bpe_decode_text(std::string_view text) {
     // llama_decode_text's marker for a character outside the byte alphabet.
     static const char* hex = "0123456789abcdef";
     std::string utf8;
-    unicode::append_utf8(utf8, cpt);
+    utf8::append(utf8, cpt);
     // The marker repeats the whole token text: stop adding markers past 64 KiB so that a hostile
     // vocabulary cannot make one piece quadratic in its length.
     if (out.size() > 65536) continue;

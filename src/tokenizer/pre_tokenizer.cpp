@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 
+#include "core/utf8.h"
 #include "tokenizer/custom_splitters.h"
 #include "tokenizer/unicode.h"
 
@@ -168,7 +169,7 @@ mapped_text build_mapped(const std::vector<uint32_t>& cpts, uint32_t (*map)(uint
   m.byte_pos.reserve(cpts.size() + 1);
   for (uint32_t c : cpts) {
     m.byte_pos.push_back(m.bytes.size());
-    unicode::append_utf8(m.bytes, c < 0x80 ? c : map(c));
+    utf8::append(m.bytes, c < 0x80 ? c : map(c));
   }
   m.byte_pos.push_back(m.bytes.size());
   return m;
@@ -353,7 +354,7 @@ std::vector<std::string> pre_tokenizer::split(std::string_view text) const {
   size_t pos = 0;
   for (const size_t n : offsets) {
     std::string w;
-    for (size_t i = pos; i < pos + n; ++i) unicode::append_utf8(w, cpts[i]);
+    for (size_t i = pos; i < pos + n; ++i) utf8::append(w, cpts[i]);
     words.push_back(std::move(w));
     pos += n;
   }

@@ -1,6 +1,7 @@
 // StreamingDecoder: pieces are appended to a pending byte buffer; every complete, well-formed
 // UTF-8 character at its front is emitted, every ill-formed sequence becomes one U+FFFD (maximal
 // subpart rule), and a trailing proper prefix of a character is held until the next piece.
+#include "core/utf8.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/unicode.h"
 
@@ -19,7 +20,7 @@ std::string drain(std::string& pending, bool final) {
   size_t pos = 0;
   while (pos < pending.size()) {
     uint32_t cpt = 0;
-    const int r = unicode::decode_utf8_strict(bytes + pos, pending.size() - pos, cpt);
+    const int r = utf8::decode_prefix(bytes + pos, pending.size() - pos, cpt);
     if (r > 0) {
       out.append(pending, pos, static_cast<size_t>(r));
       pos += static_cast<size_t>(r);

@@ -4,6 +4,8 @@
 #include <array>
 #include <memory>
 
+#include "core/utf8.h"
+
 namespace plexus::tokenizer::unicode {
 
 namespace {
@@ -47,7 +49,7 @@ const byte_alphabet& alphabet() {
     uint32_t next = 256;
     for (int b = 0; b < 256; ++b) cpt[b] = direct[b] ? static_cast<uint32_t>(b) : next++;
     for (int b = 0; b < 256; ++b) {
-      append_utf8(r.text[b], cpt[b]);
+      utf8::append(r.text[b], cpt[b]);
       r.byte_of[cpt[b]] = static_cast<int16_t>(b);
     }
     return r;
@@ -121,62 +123,6 @@ std::vector<uint32_t> decode_utf8_all(std::string_view text) {
   size_t off = 0;
   while (off < text.size()) out.push_back(decode_utf8(text, off));
   return out;
-}
-
-void append_utf8(std::string& out, uint32_t c) {
-  if (c >= k_max_cpt) c = 0xFFFD;
-  if (c < 0x80) {
-    out.push_back(static_cast<char>(c));
-  } else if (c < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (c >> 6)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else if (c < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (c >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (c >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  }
-}
-
-int decode_utf8_strict(const unsigned char* b, size_t size, uint32_t& cpt) {
-  if (size == 0) return 0;
-  const unsigned char b0 = b[0];
-  if (b0 < 0x80) {
-    cpt = b0;
-    return 1;
-  }
-  int need;
-  uint32_t c;
-  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte (Unicode table 3-7)
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    need = 1;
-    c = b0 & 0x1F;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    need = 2;
-    c = b0 & 0x0F;
-    if (b0 == 0xE0) lo = 0xA0;
-    if (b0 == 0xED) hi = 0x9F;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    need = 3;
-    c = b0 & 0x07;
-    if (b0 == 0xF0) lo = 0x90;
-    if (b0 == 0xF4) hi = 0x8F;
-  } else {
-    return -1;
-  }
-  for (int i = 1; i <= need; ++i) {
-    if (static_cast<size_t>(i) >= size) return 0;
-    const unsigned char bi = b[i];
-    const bool ok = i == 1 ? (bi >= lo && bi <= hi) : (bi >= 0x80 && bi <= 0xBF);
-    if (!ok) return -i;
-    c = (c << 6) | (bi & 0x3F);
-  }
-  cpt = c;
-  return need + 1;
 }
 
 const std::string& byte_to_bpe_text(uint8_t byte) { return alphabet().text[byte]; }

@@ -53,14 +53,7 @@ size_t utf8_len(char lead);
 // other byte yields U+FFFD and advances by one. Code points above U+10FFFF become U+FFFD.
 uint32_t decode_utf8(std::string_view text, size_t& offset);
 std::vector<uint32_t> decode_utf8_all(std::string_view text);
-// Appends the UTF-8 encoding (surrogates are encoded as 3 bytes; above U+10FFFF: U+FFFD).
-void append_utf8(std::string& out, uint32_t cpt);
 
-// Strict decoding for output streams. Returns the sequence length (1..4) and sets `cpt` when
-// `bytes` starts with a well-formed character; 0 when the bytes are a proper prefix of one (more
-// bytes could complete it); -n when the first n bytes are ill-formed (n >= 1: the maximal
-// subpart that must be replaced by one U+FFFD).
-int decode_utf8_strict(const unsigned char* bytes, size_t size, uint32_t& cpt);
 
 // GPT-2 byte-level BPE alphabet: byte -> UTF-8 of its printable stand-in character.
 const std::string& byte_to_bpe_text(uint8_t byte);

@@ -2,6 +2,7 @@
 // pieces as "▁piece" and continuation pieces bare (the "##" already removed), so each word is
 // matched as "▁" + word by greedy longest prefix; a word with an unmatched position becomes
 // the unknown token.
+#include "core/utf8.h"
 #include "tokenizer/tokenizer_impl.h"
 #include "tokenizer/unicode.h"
 
@@ -64,7 +65,7 @@ std::vector<std::string> wpm_preprocess(std::string_view text, bool lowercase, b
     if (cpt == 0 || cpt == 0xFFFD || f.is_control()) continue;
     if (strip_accents && f.is_mark()) continue;
     std::string s;
-    unicode::append_utf8(s, lowercase ? unicode::to_lower(cpt) : cpt);
+    utf8::append(s, lowercase ? unicode::to_lower(cpt) : cpt);
     if (f.is_punctuation() || (cpt < 0x7F && f.is_symbol()) || is_chinese_char(cpt)) {
       if (!words.back().empty()) words.emplace_back();
       words.back() = std::move(s);

@@ -53,7 +53,7 @@ void append_escaped(std::string& out, uint32_t cp, bool in_class) {
     std::snprintf(buf, sizeof buf, "\\x%02X", cp);
     out += buf;
   } else {
-    utf8_append(out, cp);
+    utf8::append(out, cp);
   }
 }
 

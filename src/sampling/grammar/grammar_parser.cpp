@@ -129,7 +129,7 @@ class Parser {
   Status parse_char(uint32_t* cp) {
     const size_t start = pos_;
     if (s_[pos_] != '\\') {
-      if (!utf8_decode(s_, &pos_, cp)) return error("invalid UTF-8", pos_);  // validated up front
+      if (!utf8::decode(s_, pos_, *cp)) return error("invalid UTF-8", pos_);  // validated up front
       return {};
     }
     if (++pos_ >= s_.size()) return error("unterminated escape", start);
@@ -330,7 +330,7 @@ Result<std::shared_ptr<const Grammar>> Grammar::parse(std::string_view text, con
     return out_of_range("grammar: text is " + std::to_string(text.size()) + " bytes, above the limit of " +
                         std::to_string(limits.max_text_bytes));
   }
-  if (const size_t bad = utf8_first_invalid(text); bad != std::string_view::npos) {
+  if (const size_t bad = utf8::first_invalid(text); bad != std::string_view::npos) {
     return invalid_argument("grammar: invalid UTF-8 at byte offset " + std::to_string(bad));
   }
   GrammarBuilder builder(limits);

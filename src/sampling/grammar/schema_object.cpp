@@ -190,7 +190,7 @@ Result<std::string> SchemaCompiler::key_not_in(const std::vector<std::string>& n
     uint32_t cp = 0;
     bool plain_only = true;
     std::vector<uint32_t> cps;
-    while (pos < n.size() && utf8_decode(n, &pos, &cp)) {
+    while (pos < n.size() && utf8::decode(n, pos, cp)) {
       if (cp < 0x20 || cp == '"' || cp == '\\') plain_only = false;
       cps.push_back(cp);
     }
@@ -217,7 +217,7 @@ Result<std::string> SchemaCompiler::key_not_in(const std::vector<std::string>& n
     std::vector<CodeRange> used;
     for (const auto& [c, child] : trie[node].children) {
       std::string lit;
-      utf8_append(lit, c);
+      utf8::append(lit, c);
       alts.push_back(gbnf_literal(lit) + " " + rule_of[child]);
       used.push_back({c, c});
     }

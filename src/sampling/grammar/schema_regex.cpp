@@ -222,7 +222,7 @@ class RegexTranslator {
     }
     --pos_;
     uint32_t cp = 0;
-    if (!utf8_decode(s_, &pos_, &cp)) return error("invalid UTF-8");
+    if (!utf8::decode(s_, pos_, cp)) return error("invalid UTF-8");
     return single(cp);
   }
 
@@ -238,7 +238,7 @@ class RegexTranslator {
         PLEXUS_RETURN_IF_ERROR(parse_escape(&lo, true));
       } else {
         uint32_t cp = 0;
-        if (!utf8_decode(s_, &pos_, &cp)) return error("invalid UTF-8");
+        if (!utf8::decode(s_, pos_, cp)) return error("invalid UTF-8");
         lo.push_back({cp, cp});
       }
       const bool single = lo.size() == 1 && lo[0].lo == lo[0].hi;
@@ -249,7 +249,7 @@ class RegexTranslator {
           PLEXUS_RETURN_IF_ERROR(parse_escape(&hi, true));
         } else {
           uint32_t cp = 0;
-          if (!utf8_decode(s_, &pos_, &cp)) return error("invalid UTF-8");
+          if (!utf8::decode(s_, pos_, cp)) return error("invalid UTF-8");
           hi.push_back({cp, cp});
         }
         if (hi.size() != 1 || hi[0].lo != hi[0].hi) return error("class escape as a range bound");
@@ -315,7 +315,7 @@ class RegexTranslator {
         break;
     }
     uint32_t cp = 0;
-    if (!utf8_decode(s_, &pos_, &cp)) return error("invalid UTF-8");
+    if (!utf8::decode(s_, pos_, cp)) return error("invalid UTF-8");
     return json_char_expr({{cp, cp}});
   }
 
@@ -328,7 +328,7 @@ class RegexTranslator {
 }  // namespace
 
 Result<std::string> regex_to_gbnf(std::string_view pattern, std::string_view any_char_rule, uint32_t max_repetition) {
-  if (utf8_first_invalid(pattern) != std::string_view::npos) {
+  if (utf8::first_invalid(pattern) != std::string_view::npos) {
     return invalid_argument("json schema: pattern is not valid UTF-8");
   }
   RegexTranslator t(pattern, any_char_rule, max_repetition);

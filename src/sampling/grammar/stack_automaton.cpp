@@ -223,7 +223,7 @@ int32_t StackAutomaton::transition(int32_t state, uint8_t byte) {
   bool any_code_point = false;  // completing a whole sequence: every stack matches
   uint32_t cp = 0, next_partial = 0;
   if (st.partial == 0) {
-    const int len = utf8_sequence_length(byte);
+    const int len = utf8::sequence_length(byte);
     if (len == 0) return kDead;
     if (len == 1) {
       complete = true;
@@ -245,7 +245,7 @@ int32_t StackAutomaton::transition(int32_t state, uint8_t byte) {
     } else {
       const uint32_t accum = (partial_accum(st.partial) << 6) | (byte & 0x3Fu);
       if (missing == 0) {
-        if (accum < utf8_min_code_point(static_cast<int>(length)) || accum > kMaxCodePoint || is_surrogate(accum)) {
+        if (accum < utf8::min_code_point(static_cast<int>(length)) || accum > kMaxCodePoint || is_surrogate(accum)) {
           return kDead;
         }
         complete = true;
@@ -262,7 +262,7 @@ int32_t StackAutomaton::transition(int32_t state, uint8_t byte) {
     const uint32_t missing = partial_missing(next_partial);
     const uint32_t raw_lo = partial_accum(next_partial) << (6 * missing);
     const uint32_t raw_hi = raw_lo | ((1u << (6 * missing)) - 1);
-    const uint32_t min = utf8_min_code_point(static_cast<int>(partial_length(next_partial)));
+    const uint32_t min = utf8::min_code_point(static_cast<int>(partial_length(next_partial)));
     lo = std::max(raw_lo, min);
     hi = std::min(raw_hi, kMaxCodePoint);
     if (lo > hi || (lo >= 0xD800 && hi <= 0xDFFF)) return kDead;

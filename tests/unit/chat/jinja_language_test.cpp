@@ -6,6 +6,7 @@
 #include "chat/jinja_lexer.h"
 #include "chat/jinja_unicode.h"
 #include "chat/jinja_value.h"
+#include "core/utf8.h"
 #include "test_render.h"
 
 namespace plexus::chat {
@@ -74,10 +75,10 @@ TEST(jinja_values, string_repr_quotes_like_python) {
 }
 
 TEST(jinja_unicode, utf8_helpers) {
-  EXPECT_TRUE(jinja::utf8_valid("h\xc3\xa9llo \xf0\x9f\x98\x80"));
-  EXPECT_FALSE(jinja::utf8_valid("\xc3"));
-  EXPECT_FALSE(jinja::utf8_valid("\xed\xa0\x80"));  // surrogate
-  EXPECT_FALSE(jinja::utf8_valid("\xc0\xaf"));      // overlong
+  EXPECT_TRUE(utf8::valid("h\xc3\xa9llo \xf0\x9f\x98\x80"));
+  EXPECT_FALSE(utf8::valid("\xc3"));
+  EXPECT_FALSE(utf8::valid("\xed\xa0\x80"));  // surrogate
+  EXPECT_FALSE(utf8::valid("\xc0\xaf"));      // overlong
   EXPECT_EQ(jinja::utf8_length("h\xc3\xa9\xf0\x9f\x98\x80"), 3u);
   EXPECT_EQ(jinja::utf8_offset("h\xc3\xa9x", 2), 3u);
 }
