@@ -5,13 +5,13 @@
 # leak, timeout or out-of-memory finding; reproducers are kept under <build>/fuzz-artifacts/<target>/.
 #   tests/fuzz/run_fuzz.sh [SECONDS]
 # Environment: PLEXUS_FUZZ_BUILD (build dir, default build/fuzz), PLEXUS_FUZZ_MODULES (modules to
-# build, default "core;gguf"), PLEXUS_FUZZ_JOBS (ninja -j, default nproc).
+# build, default "core;gguf;chat;sampling"), PLEXUS_FUZZ_JOBS (ninja -j, default nproc).
 set -euo pipefail
 
 seconds="${1:-60}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 build="${PLEXUS_FUZZ_BUILD:-$root/build/fuzz}"
-modules="${PLEXUS_FUZZ_MODULES:-core;gguf}"
+modules="${PLEXUS_FUZZ_MODULES:-core;gguf;chat;sampling}"
 jobs="${PLEXUS_FUZZ_JOBS:-$(nproc)}"
 
 cmake -S "$root" -B "$build" -G Ninja -DPLEXUS_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
