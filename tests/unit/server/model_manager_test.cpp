@@ -124,7 +124,7 @@ TEST(ModelManager, EnginesAndEmbeddersShareOneComputePool) {
     ASSERT_TRUE(result.ok()) << result.status().to_string();
     EXPECT_EQ(result->embeddings.size(), 1u);
   }
-  EXPECT_EQ(process_threads(), before);
+  EXPECT_LE(process_threads(), before);  // a finishing loader thread may leave meanwhile, never one arrive
 }
 
 TEST(ModelManager, LeastRecentlyUsedIdleModelMakesRoom) {
