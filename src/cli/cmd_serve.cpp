@@ -1,6 +1,7 @@
 // plexus serve [MODEL_PATH...] [--models-dir DIR]: the OpenAI- and Ollama-compatible HTTP server
 // (see docs/API.md).
 #include <fstream>
+#include <iterator>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -9,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_util.h"
+#include "chat/chat_template.h"
 #include "cli/commands.h"
 #include "server/request_types.h"
 #include "server/server.h"
@@ -41,9 +43,29 @@ struct ServeArgs {
   double write_timeout = 30;
   int max_n = 8;
   std::string pooling;  // embeddings pooling for models whose file names none
+  std::string chat_template_file;  // replaces every model's chat template
   bool mmap = false;    // weights from the mapped file instead of huge pages
   bool no_repack = false;  // keep row-major weights (no interleaved kernel layouts)
 };
+
+// The whole file, refused past the template parser's own size limit or when it does not parse
+// (so a bad file stops the server at start, not at the first chat request).
+Status read_chat_template_file(const std::string& path, std::string& source) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return io_error("cannot read --chat-template-file '" + path + "'");
+  const uint64_t limit = chat::template_limits{}.max_template_bytes;
+  source.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  if (in.bad()) return io_error("cannot read --chat-template-file '" + path + "'");
+  if (source.size() > limit) {
+    return invalid_argument("--chat-template-file '" + path + "' is " + std::to_string(source.size()) +
+                            " bytes, more than the " + std::to_string(limit) + " a template may have");
+  }
+  if (source.empty()) return invalid_argument("--chat-template-file '" + path + "' is empty");
+  if (auto parsed = chat::chat_template::parse(source); !parsed.ok()) {
+    return invalid_argument("--chat-template-file '" + path + "' does not parse: " + parsed.status().message());
+  }
+  return {};
+}
 
 Status read_keys_file(const std::string& path, std::vector<std::string>& keys) {
   std::ifstream in(path);
@@ -107,6 +129,9 @@ int serve(const ServeArgs& a) {
                              o.models.embedder.pooling == model::pooling_type::none)) {
     return fail("--pooling must be mean, cls or last");
   }
+  if (!a.chat_template_file.empty()) {
+    if (Status st = read_chat_template_file(a.chat_template_file, o.models.chat_template); !st.ok()) return fail(st);
+  }
   o.models.embedder.threads = o.models.engine.threads;
   o.models.embedder.n_ctx = a.ctx;
 
@@ -159,6 +184,8 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--max-n", a->max_n, "Largest 'n' (choices per request)")->capture_default_str();
   cmd->add_flag("--mmap", a->mmap, "Use weights from the mapped files (lazy; 4 KiB pages) instead of huge pages");
   cmd->add_flag("--no-repack", a->no_repack, "Keep the files' row-major weights instead of the kernels' interleaved layouts");
+  cmd->add_option("--chat-template-file", a->chat_template_file,
+                  "Jinja chat template used for every model instead of the one in its file (checked at start)");
   cmd->add_option("--pooling", a->pooling,
                   "Embeddings pooling (mean, cls, last) for models whose file names none (/v1/embeddings)");
   cmd->callback([a] { exit_code() = serve(*a); });

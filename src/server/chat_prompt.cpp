@@ -48,11 +48,12 @@ Status install_chatml(LoadedState& state) {
 
 }  // namespace
 
-Status load_chat_template(LoadedState& state) {
+Status load_chat_template(LoadedState& state, std::string_view override_source) {
   const auto& tok = *state.model->tokenizer;
   state.bos_text = token_text_or_empty(tok, tok.bos_id());
   state.eos_text = token_text_or_empty(tok, tok.eos_id());
-  auto source = state.model->file->get_string("tokenizer.chat_template");
+  auto source = override_source.empty() ? state.model->file->get_string("tokenizer.chat_template")
+                                        : Result<std::string_view>(override_source);
   if (!source.ok()) {
     PLEXUS_RETURN_IF_ERROR(install_chatml(state));
     // A missing template is normal; a template of the wrong type is worth a warning.

@@ -30,7 +30,8 @@ struct PromptExtras {
 
 // Sets state.chat / chat_source / chat_is_fallback / bos_text / eos_text from the GGUF. Returns
 // an error (and installs ChatML) when the file's template does not parse; ok when it has none.
-Status load_chat_template(LoadedState& state);
+// `override_source` (serve --chat-template-file), when not empty, replaces the file's template.
+Status load_chat_template(LoadedState& state, std::string_view override_source = {});
 
 // Renders [{role, content, ...}] with add_generation_prompt. invalid_argument carries the
 // template's raise_exception message (e.g. "roles must alternate"), shown to the client. For

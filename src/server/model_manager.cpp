@@ -105,7 +105,7 @@ struct ManagerCore : std::enable_shared_from_this<ManagerCore> {
     auto state = std::make_shared<LoadedState>();
     state->id = id;
     state->model = std::shared_ptr<const runtime::LoadedModel>(std::move(loaded).value());
-    if (Status st = load_chat_template(*state); !st.ok()) {
+    if (Status st = load_chat_template(*state, options.chat_template); !st.ok()) {
       std::cerr << "warning: model '" << id << "': " << st.message() << "; using ChatML" << std::endl;
     }
     try {
@@ -240,6 +240,8 @@ ModelManager::ModelManager(ModelManagerOptions options) : core_(std::make_shared
 }
 
 ModelManager::~ModelManager() { shutdown(); }
+
+const std::string& ModelManager::chat_template_override() const { return core_->options.chat_template; }
 
 Status ModelManager::start() {
   auto& c = *core_;

@@ -42,6 +42,7 @@ struct ModelManagerOptions {
   runtime::EngineOptions engine;         // its pool (made from engine.threads when null) serves every model
   runtime::EmbedderOptions embedder;     // /v1/embeddings (pooling: serve --pooling); pool: engine.pool when null
   runtime::LoadOptions load;             // huge pages (default) or the mapped file (serve --mmap)
+  std::string chat_template;             // when not empty, every model's chat template (serve --chat-template-file)
 };
 
 // One loaded model. The engine pointer is reset only by shutdown() (after the I/O threads have
@@ -131,6 +132,8 @@ class ModelManager {
   // Resolves a requested name ("stories", "stories:latest", "stories.gguf", "" = default) to a
   // model id; nullopt when unknown (a --models-dir is rescanned before giving up).
   std::optional<std::string> resolve(const std::string& name);
+  // serve --chat-template-file's template, which replaces every model's; empty when not given.
+  const std::string& chat_template_override() const;
   std::vector<ModelInfo> list();
 
   // Calls `done` exactly once with a lease on the loaded model: right away (on this thread)

@@ -287,6 +287,7 @@ void handle_show(const std::shared_ptr<ServerContext>& ctx, const HttpRequest& r
     if (m.id != *id) continue;
     auto s = summarize_gguf(m.path);
     if (!s.ok()) return send_error(*channel, internal(s.status().message()), api_flavor::ollama);
+    if (!ctx->models->chat_template_override().empty()) s->chat_template = ctx->models->chat_template_override();
     send_json(*channel, {{"modelfile", "FROM " + m.path + "\n"},
                          {"parameters", ""},
                          {"template", s->chat_template},

@@ -325,6 +325,58 @@ TEST(ServerAuth, ApiKeysProtectEveryRouteButHealth) {
   ::unlink(path);
 }
 
+std::string write_temp_file(const std::string& text) {
+  char path[] = "/tmp/plexus_file_XXXXXX";
+  const int fd = ::mkstemp(path);
+  if (fd < 0) return "";
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  return ok ? path : "";
+}
+
+// --chat-template-file replaces the file's template for rendering, /api/show and the output rules:
+// a template that leaves the generation prompt inside <think> (as DeepSeek-R1's does) makes the
+// output reasoning, in OpenAI's message.reasoning_content and Ollama's message.thinking.
+TEST(ServerChatTemplate, FileReplacesTheTemplateAndOpensReasoning) {
+  const std::string tmpl =
+      "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
+      "{% if add_generation_prompt %}<|im_start|>assistant\n<think>\n{% endif %}";
+  const std::string path = write_temp_file(tmpl);
+  ASSERT_FALSE(path.empty());
+  ServerProcess s({shared_model("stories260K.gguf"), "--chat-template-file", path});
+  ASSERT_TRUE(s.started()) << s.stderr_text();
+  HttpResult show = post_json(s.port(), "/api/show", {{"model", "stories260K"}});
+  ASSERT_EQ(show.status, 200);
+  EXPECT_EQ(show.json()["template"], tmpl);
+  HttpResult r = post_json(s.port(), "/v1/chat/completions", chat_request("Tell me a story", 8));
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json message = r.json()["choices"][0]["message"];
+  ASSERT_TRUE(message.contains("reasoning_content") && message["reasoning_content"].is_string()) << message.dump();
+  EXPECT_FALSE(message["reasoning_content"].get<std::string>().empty()) << message.dump();
+  HttpResult o = post_json(s.port(), "/api/chat",
+                           {{"model", "stories260K"},
+                            {"messages", {{{"role", "user"}, {"content", "Tell me a story"}}}},
+                            {"stream", false},
+                            {"options", {{"num_predict", 8}, {"temperature", 0}}}});
+  ASSERT_EQ(o.status, 200) << o.body;
+  ASSERT_TRUE(o.json()["message"].contains("thinking")) << o.body;
+  EXPECT_FALSE(o.json()["message"]["thinking"].get<std::string>().empty()) << o.body;
+  ::unlink(path.c_str());
+}
+
+TEST(ServerChatTemplate, BadFileStopsTheServerNamingIt) {
+  const std::string path = write_temp_file("{% for m in messages %}never closed");
+  ASSERT_FALSE(path.empty());
+  ServerProcess bad({shared_model("stories260K.gguf"), "--chat-template-file", path}, false);
+  EXPECT_FALSE(bad.started());
+  EXPECT_NE(bad.stderr_text().find("--chat-template-file '" + path + "' does not parse"), std::string::npos)
+      << bad.stderr_text();
+  ServerProcess missing({shared_model("stories260K.gguf"), "--chat-template-file", "/nonexistent/t.jinja"}, false);
+  EXPECT_FALSE(missing.started());
+  EXPECT_NE(missing.stderr_text().find("cannot read --chat-template-file"), std::string::npos) << missing.stderr_text();
+  ::unlink(path.c_str());
+}
+
 TEST(ServerCors, HeadersAndPreflight) {
   ServerProcess s({shared_model("stories260K.gguf"), "--cors", "https://ui.example"});
   ASSERT_TRUE(s.started());
