@@ -1,16 +1,16 @@
 // plexus serve [MODEL_PATH...] [--models-dir DIR]: the OpenAI- and Ollama-compatible HTTP server
 // (see docs/API.md).
 #include <fstream>
-#include <iterator>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "cli/cli_util.h"
 #include "chat/chat_template.h"
+#include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "server/request_types.h"
 #include "server/server.h"
@@ -48,18 +48,13 @@ struct ServeArgs {
   bool no_repack = false;  // keep row-major weights (no interleaved kernel layouts)
 };
 
-// The whole file, refused past the template parser's own size limit or when it does not parse
-// (so a bad file stops the server at start, not at the first chat request).
+// The whole file, refused when empty or when the template parser refuses it (its size limit,
+// invalid UTF-8, syntax), so a bad file stops the server at start, not at the first chat request.
 Status read_chat_template_file(const std::string& path, std::string& source) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return io_error("cannot read --chat-template-file '" + path + "'");
-  const uint64_t limit = chat::template_limits{}.max_template_bytes;
   source.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   if (in.bad()) return io_error("cannot read --chat-template-file '" + path + "'");
-  if (source.size() > limit) {
-    return invalid_argument("--chat-template-file '" + path + "' is " + std::to_string(source.size()) +
-                            " bytes, more than the " + std::to_string(limit) + " a template may have");
-  }
   if (source.empty()) return invalid_argument("--chat-template-file '" + path + "' is empty");
   if (auto parsed = chat::chat_template::parse(source); !parsed.ok()) {
     return invalid_argument("--chat-template-file '" + path + "' does not parse: " + parsed.status().message());

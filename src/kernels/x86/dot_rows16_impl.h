@@ -475,7 +475,6 @@ inline void unpack_q8_0(const block_q8_0_x16& b, q8_0_prepared& s) {
   }
 }
 
-
 // acc32 += w (8 rows x 4 quants) times the 4 activation bytes broadcast in x.
 inline __m256i add_signed_step(__m256i acc32, __m256i abs_w, __m256i w, __m256i x) {
   return _mm256_add_epi32(acc32, _mm256_madd_epi16(_mm256_maddubs_epi16(abs_w, _mm256_sign_epi8(x, w)), _mm256_set1_epi16(1)));

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "sampling/grammar/utf8.h"
+#include "core/utf8.h"
 
 namespace plexus::sampling::grammar {
 
@@ -83,15 +83,15 @@ std::string Grammar::to_gbnf() const {
           out.push_back('"');
           continue;
         }
-        if (cs.count == 1 && r->lo == 0 && r->hi == kMaxCodePoint) {
+        if (cs.count == 1 && r->lo == 0 && r->hi == utf8::kMaxCodePoint) {
           out.push_back('.');
           continue;
         }
         out.push_back('[');
         for (uint32_t k = 0; k < cs.count; ++k) {
           // Surrogates never match valid UTF-8 and cannot be written as escapes: trim them.
-          const uint32_t lo = is_surrogate(r[k].lo) ? 0xE000 : r[k].lo;
-          const uint32_t hi = is_surrogate(r[k].hi) ? 0xD7FF : r[k].hi;
+          const uint32_t lo = utf8::is_surrogate(r[k].lo) ? 0xE000 : r[k].lo;
+          const uint32_t hi = utf8::is_surrogate(r[k].hi) ? 0xD7FF : r[k].hi;
           if (lo > hi) continue;
           append_escaped(out, lo, true);
           if (hi != lo) {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "sampling/grammar/utf8.h"
+#include "core/utf8.h"
 
 namespace plexus::sampling::grammar {
 
@@ -66,7 +66,7 @@ Result<Element> GrammarBuilder::chars(std::vector<CodeRange> ranges, bool negate
   std::sort(ranges.begin(), ranges.end(), [](const CodeRange& a, const CodeRange& b) { return a.lo < b.lo; });
   std::vector<CodeRange> merged;
   for (const CodeRange& r : ranges) {
-    if (r.lo > r.hi || r.hi > kMaxCodePoint) return internal_error("grammar: bad code point range");
+    if (r.lo > r.hi || r.hi > utf8::kMaxCodePoint) return internal_error("grammar: bad code point range");
     if (!merged.empty() && r.lo <= merged.back().hi + 1) {
       merged.back().hi = std::max(merged.back().hi, r.hi);
     } else {
@@ -80,7 +80,7 @@ Result<Element> GrammarBuilder::chars(std::vector<CodeRange> ranges, bool negate
       if (r.lo > next) inv.push_back({next, r.lo - 1});
       next = r.hi + 1;
     }
-    if (next <= kMaxCodePoint) inv.push_back({next, kMaxCodePoint});
+    if (next <= utf8::kMaxCodePoint) inv.push_back({next, utf8::kMaxCodePoint});
     merged = std::move(inv);
   }
   std::vector<uint64_t> key;

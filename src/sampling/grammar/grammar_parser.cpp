@@ -5,9 +5,9 @@
 #include <utility>
 #include <vector>
 
+#include "core/utf8.h"
 #include "sampling/grammar/grammar.h"
 #include "sampling/grammar/grammar_builder.h"
-#include "sampling/grammar/utf8.h"
 
 namespace plexus::sampling::grammar {
 namespace {
@@ -156,8 +156,8 @@ class Parser {
       v = (v << 4) | static_cast<uint32_t>(h);
       ++pos_;
     }
-    if (v > kMaxCodePoint) return error("escape names a code point above U+10FFFF", start);
-    if (is_surrogate(v)) return error("escape names a UTF-16 surrogate, which valid UTF-8 never contains", start);
+    if (v > utf8::kMaxCodePoint) return error("escape names a code point above U+10FFFF", start);
+    if (utf8::is_surrogate(v)) return error("escape names a UTF-16 surrogate, which valid UTF-8 never contains", start);
     *cp = v;
     return {};
   }
@@ -264,7 +264,7 @@ class Parser {
       } else if (c == '.') {
         ++pos_;
         last_sym = out.size();
-        PLEXUS_ASSIGN_OR_RETURN(Element any, b_.chars({{0, kMaxCodePoint}}, false));
+        PLEXUS_ASSIGN_OR_RETURN(Element any, b_.chars({{0, utf8::kMaxCodePoint}}, false));
         out.push_back(any);
       } else if (is_name_char(c)) {
         const std::string_view name = parse_name();

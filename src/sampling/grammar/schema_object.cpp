@@ -3,9 +3,9 @@
 #include <memory>
 #include <set>
 
+#include "core/utf8.h"
 #include "sampling/grammar/schema_compiler.h"
 #include "sampling/grammar/schema_internal.h"
-#include "sampling/grammar/utf8.h"
 
 namespace plexus::sampling::grammar::schema {
 namespace {

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "core/utf8.h"
 #include "sampling/grammar/schema_internal.h"
-#include "sampling/grammar/utf8.h"
 
 namespace plexus::sampling::grammar::schema {
 namespace {
@@ -210,7 +210,7 @@ class RegexTranslator {
           v = (v << 4) | static_cast<uint32_t>(h);
           ++pos_;
         }
-        if (is_surrogate(v)) return unsupported_here("UTF-16 surrogate escapes are not supported");
+        if (utf8::is_surrogate(v)) return unsupported_here("UTF-16 surrogate escapes are not supported");
         return single(v);
       }
       default:

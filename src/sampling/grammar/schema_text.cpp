@@ -1,8 +1,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "core/utf8.h"
 #include "sampling/grammar/schema_internal.h"
-#include "sampling/grammar/utf8.h"
 
 namespace plexus::sampling::grammar::schema {
 namespace {
@@ -77,7 +77,7 @@ std::vector<CodeRange> normalize_ranges(std::vector<CodeRange> ranges, bool nega
     if (r.lo > next) inv.push_back({next, r.lo - 1});
     next = r.hi + 1;
   }
-  if (next <= kMaxCodePoint) inv.push_back({next, kMaxCodePoint});
+  if (next <= utf8::kMaxCodePoint) inv.push_back({next, utf8::kMaxCodePoint});
   return inv;
 }
 
@@ -85,8 +85,8 @@ std::string gbnf_class(const std::vector<CodeRange>& ranges) {
   std::string out = "[";
   bool any = false;
   for (const CodeRange& r : ranges) {
-    const uint32_t lo = is_surrogate(r.lo) ? 0xE000 : r.lo;
-    const uint32_t hi = is_surrogate(r.hi) ? 0xD7FF : r.hi;
+    const uint32_t lo = utf8::is_surrogate(r.lo) ? 0xE000 : r.lo;
+    const uint32_t hi = utf8::is_surrogate(r.hi) ? 0xD7FF : r.hi;
     if (lo > hi) continue;
     any = true;
     auto put = [&out](uint32_t c) {

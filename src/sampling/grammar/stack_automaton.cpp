@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "sampling/grammar/utf8.h"
+#include "core/utf8.h"
 
 namespace plexus::sampling::grammar::detail {
 namespace {
@@ -245,7 +245,7 @@ int32_t StackAutomaton::transition(int32_t state, uint8_t byte) {
     } else {
       const uint32_t accum = (partial_accum(st.partial) << 6) | (byte & 0x3Fu);
       if (missing == 0) {
-        if (accum < utf8::min_code_point(static_cast<int>(length)) || accum > kMaxCodePoint || is_surrogate(accum)) {
+        if (accum < utf8::min_code_point(static_cast<int>(length)) || accum > utf8::kMaxCodePoint || utf8::is_surrogate(accum)) {
           return kDead;
         }
         complete = true;
@@ -264,9 +264,9 @@ int32_t StackAutomaton::transition(int32_t state, uint8_t byte) {
     const uint32_t raw_hi = raw_lo | ((1u << (6 * missing)) - 1);
     const uint32_t min = utf8::min_code_point(static_cast<int>(partial_length(next_partial)));
     lo = std::max(raw_lo, min);
-    hi = std::min(raw_hi, kMaxCodePoint);
+    hi = std::min(raw_hi, utf8::kMaxCodePoint);
     if (lo > hi || (lo >= 0xD800 && hi <= 0xDFFF)) return kDead;
-    all_valid = raw_lo >= min && raw_hi <= kMaxCodePoint && (raw_hi < 0xD800 || raw_lo > 0xDFFF);
+    all_valid = raw_lo >= min && raw_hi <= utf8::kMaxCodePoint && (raw_hi < 0xD800 || raw_lo > 0xDFFF);
   }
 
   scratch_.clear();
