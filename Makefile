@@ -12,7 +12,7 @@ JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 
 DEB_PACKAGES := cmake ninja-build g++ clang libclang-rt-14-dev pkg-config libgtest-dev libbenchmark-dev nlohmann-json3-dev \
-                libpcre2-dev libsodium-dev libcli11-dev libboost-dev
+                libpcre2-dev libsodium-dev libcli11-dev libboost-dev libsimde-dev
 
 .PHONY: setup build run generate test test-asan fuzz bench clean
 
