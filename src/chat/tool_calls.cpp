@@ -1,9 +1,13 @@
 #include "chat/tool_calls.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <random>
 
 #include <nlohmann/json.hpp>
+
+#include "core/utf8.h"
 
 namespace plexus::chat {
 namespace {
@@ -15,6 +19,9 @@ constexpr std::string_view kHermesClose = "</tool_call>";
 constexpr std::string_view kPythonTag = "<|python_tag|>";
 constexpr std::string_view kMistralCalls = "[TOOL_CALLS]";
 constexpr std::string_view kMistralArgs = "[ARGS]";
+constexpr std::string_view kPythonStart = "<|python_start|>";
+constexpr std::string_view kPythonEnd = "<|python_end|>";
+constexpr std::string_view kPythonicExample = "[func_name1(";
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
@@ -170,6 +177,171 @@ bool parse_llama3(std::string_view s, call_parser& p, std::string& content) {
   return any;
 }
 
+// A Python literal, as pythonic calls write argument values, read into JSON: strings in single or
+// double quotes (backslash escapes), integers and floats, True/False/None (and JSON's
+// true/false/null), lists and tuples (arrays), dicts with string keys (objects). Anything else,
+// or nesting past max_depth, fails. Not thread-safe (one per parse).
+class python_literal {
+ public:
+  python_literal(std::string_view s, size_t& i, uint32_t max_depth) : s_(s), i_(i), max_depth_(max_depth) {}
+
+  bool read(ojson& out, uint32_t depth = 0) {
+    i_ = skip_space(s_, i_);
+    if (i_ >= s_.size() || depth > max_depth_) return false;
+    const char c = s_[i_];
+    if (c == '\'' || c == '"') {
+      std::string text;
+      if (!read_string(text)) return false;
+      out = std::move(text);
+      return true;
+    }
+    if (c == '[' || c == '(') return read_sequence(out, c == '[' ? ']' : ')', depth);
+    if (c == '{') return read_dict(out, depth);
+    if (c == '-' || c == '+' || (c >= '0' && c <= '9') || c == '.') return read_number(out);
+    for (const auto& [word, value] : kWords) {
+      if (s_.substr(i_, word.size()) == word && !is_word_char(i_ + word.size())) {
+        i_ += word.size();
+        out = value;
+        return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  static inline const std::pair<std::string_view, ojson> kWords[] = {
+      {"True", true}, {"False", false}, {"None", nullptr}, {"true", true}, {"false", false}, {"null", nullptr}};
+
+  bool is_word_char(size_t at) const {
+    if (at >= s_.size()) return false;
+    const char c = s_[at];
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  }
+
+  // hex digits s_[at, at + n) -> *cp; false when any is not a hex digit or the input ends.
+  bool hex(size_t at, int n, uint32_t& cp) const {
+    if (at > s_.size() || s_.size() - at < static_cast<size_t>(n)) return false;
+    const auto [end, ec] = std::from_chars(s_.data() + at, s_.data() + at + n, cp, 16);
+    return ec == std::errc() && end == s_.data() + at + n;
+  }
+
+  bool read_string(std::string& out) {
+    const char quote = s_[i_++];
+    while (i_ < s_.size()) {
+      const char c = s_[i_++];
+      if (c == quote) return true;
+      if (c != '\\') {
+        out += c;
+        continue;
+      }
+      if (i_ >= s_.size()) return false;
+      const char e = s_[i_++];
+      uint32_t cp = 0;
+      switch (e) {
+        case 'n': out += '\n'; break;
+        case 't': out += '\t'; break;
+        case 'r': out += '\r'; break;
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case '0': out += '\0'; break;
+        case '\\': case '\'': case '"': out += e; break;
+        case 'x': case 'u': case 'U': {
+          const int digits = e == 'x' ? 2 : e == 'u' ? 4 : 8;
+          if (!hex(i_, digits, cp) || cp > utf8::kMaxCodePoint || utf8::is_surrogate(cp)) return false;
+          i_ += static_cast<size_t>(digits);
+          utf8::append(out, cp);
+          break;
+        }
+        default: out += '\\'; out += e; break;  // Python keeps unknown escapes as written
+      }
+    }
+    return false;  // not closed
+  }
+
+  bool read_number(ojson& out) {
+    const size_t begin = i_;
+    if (s_[i_] == '-' || s_[i_] == '+') ++i_;
+    bool is_float = false;
+    while (i_ < s_.size()) {
+      const char c = s_[i_];
+      if (c == '.' || c == 'e' || c == 'E') {
+        is_float = true;
+      } else if ((c == '-' || c == '+') && (s_[i_ - 1] == 'e' || s_[i_ - 1] == 'E')) {
+      } else if (c < '0' || c > '9') {
+        break;
+      }
+      ++i_;
+    }
+    const char* first = s_.data() + begin + (s_[begin] == '+' ? 1 : 0);
+    const char* last = s_.data() + i_;
+    if (!is_float) {
+      int64_t v = 0;
+      const auto [end, ec] = std::from_chars(first, last, v);
+      if (ec == std::errc() && end == last) {
+        out = v;
+        return true;
+      }
+    }
+    double d = 0;  // a float, or an integer past int64
+    const auto [end, ec] = std::from_chars(first, last, d);
+    if (ec != std::errc() || end != last || !std::isfinite(d)) return false;
+    out = d;
+    return true;
+  }
+
+  bool read_sequence(ojson& out, char close, uint32_t depth) {
+    ++i_;
+    out = ojson::array();
+    while (true) {
+      i_ = skip_space(s_, i_);
+      if (i_ < s_.size() && s_[i_] == close) break;
+      ojson item;
+      if (!read(item, depth + 1)) return false;
+      out.push_back(std::move(item));
+      i_ = skip_space(s_, i_);
+      if (i_ < s_.size() && s_[i_] == ',') {
+        ++i_;
+      } else if (i_ >= s_.size() || s_[i_] != close) {
+        return false;
+      }
+    }
+    ++i_;
+    return true;
+  }
+
+  bool read_dict(ojson& out, uint32_t depth) {
+    ++i_;
+    out = ojson::object();
+    while (true) {
+      i_ = skip_space(s_, i_);
+      if (i_ < s_.size() && s_[i_] == '}') break;
+      ojson key, value;
+      if (!read(key, depth + 1) || !key.is_string()) return false;
+      i_ = skip_space(s_, i_);
+      if (i_ >= s_.size() || s_[i_] != ':') return false;
+      ++i_;
+      if (!read(value, depth + 1)) return false;
+      out[key.get<std::string>()] = std::move(value);
+      i_ = skip_space(s_, i_);
+      if (i_ < s_.size() && s_[i_] == ',') {
+        ++i_;
+      } else if (i_ >= s_.size() || s_[i_] != '}') {
+        return false;
+      }
+    }
+    ++i_;
+    return true;
+  }
+
+  std::string_view s_;
+  size_t& i_;
+  uint32_t max_depth_;
+};
+
+bool is_identifier_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
 bool is_name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
          c == '.';
@@ -217,6 +389,61 @@ bool parse_mistral(std::string_view s, call_parser& p, std::string& content, uin
   return any;
 }
 
+// [f(a=1, b='x'), g()] with Python literal values (Llama 3.2 1B/3B, Llama 4, Gemma tool templates),
+// optionally between <|python_start|> and <|python_end|>. Output that opens JSON instead is read
+// as llama3's (a call forced by tool_choice is generated in that form).
+bool parse_pythonic(std::string_view s, call_parser& p, std::string& content, uint32_t max_depth) {
+  size_t i = skip_space(s, 0);
+  if (s.substr(i, kPythonStart.size()) == kPythonStart) i = skip_space(s, i + kPythonStart.size());
+  if (i < s.size() && s[i] == '{') return parse_llama3(s.substr(i), p, content);
+  if (i >= s.size() || s[i] != '[') return false;
+  ++i;
+  bool any = false;
+  while (true) {
+    i = skip_space(s, i);
+    if (i < s.size() && s[i] == ']' && !any) break;  // "[]": no call
+    const size_t name_begin = i;
+    while (i < s.size() && is_name_char(s[i])) ++i;
+    const std::string name(s.substr(name_begin, i - name_begin));
+    i = skip_space(s, i);
+    if (name.empty() || i >= s.size() || s[i] != '(') return false;
+    ++i;
+    ojson args = ojson::object();
+    while (true) {
+      i = skip_space(s, i);
+      if (i < s.size() && s[i] == ')') break;
+      const size_t key_begin = i;
+      while (i < s.size() && is_identifier_char(s[i])) ++i;
+      const std::string key(s.substr(key_begin, i - key_begin));
+      i = skip_space(s, i);
+      if (key.empty() || i >= s.size() || s[i] != '=') return false;
+      ++i;
+      ojson value;
+      if (!python_literal(s, i, max_depth).read(value)) return false;
+      args[key] = std::move(value);
+      i = skip_space(s, i);
+      if (i < s.size() && s[i] == ',') {
+        ++i;
+      } else if (i >= s.size() || s[i] != ')') {
+        return false;
+      }
+    }
+    ++i;  // ')'
+    if (!p.add(name, args)) return false;
+    any = true;
+    i = skip_space(s, i);
+    if (i < s.size() && s[i] == ',') {
+      ++i;
+      continue;
+    }
+    if (i >= s.size() || s[i] != ']') return false;
+    break;
+  }
+  i = skip_space(s, i + 1);
+  if (s.substr(i, kPythonEnd.size()) == kPythonEnd) i += kPythonEnd.size();
+  return any && !has_non_space(s.substr(i));
+}
+
 }  // namespace
 
 const char* tool_call_format_name(tool_call_format format) {
@@ -225,6 +452,7 @@ const char* tool_call_format_name(tool_call_format format) {
     case tool_call_format::llama3: return "llama3";
     case tool_call_format::mistral: return "mistral";
     case tool_call_format::mistral_args: return "mistral_args";
+    case tool_call_format::pythonic: return "pythonic";
   }
   return "hermes";
 }
@@ -235,6 +463,7 @@ tool_call_format detect_tool_call_format(std::string_view source) {
     return source.find(kMistralArgs) != std::string_view::npos ? tool_call_format::mistral_args
                                                                : tool_call_format::mistral;
   }
+  if (source.find(kPythonicExample) != std::string_view::npos) return tool_call_format::pythonic;
   if (source.find(kPythonTag) != std::string_view::npos || source.find("<|start_header_id|>") != std::string_view::npos) {
     return tool_call_format::llama3;
   }
@@ -259,6 +488,7 @@ tool_call_result parse_tool_calls(std::string_view output, tool_call_format form
     case tool_call_format::llama3: ok = parse_llama3(output, parser, content); break;
     case tool_call_format::mistral:
     case tool_call_format::mistral_args: ok = parse_mistral(output, parser, content, limits.max_json_depth); break;
+    case tool_call_format::pythonic: ok = parse_pythonic(output, parser, content, limits.max_json_depth); break;
   }
   tool_call_result result;
   if (!ok) {
@@ -286,12 +516,13 @@ std::string tool_call_stream::push(std::string_view text) {
   held_.append(text);
   if (capturing_) return "";
   std::string_view marker = kHermesOpen;
-  char bare = 0;  // a character that starts a call when it opens the output
+  std::string_view bare;  // characters that start a call when they open the output
   switch (format_) {
     case tool_call_format::hermes: break;
-    case tool_call_format::llama3: marker = kPythonTag; bare = '{'; break;
-    case tool_call_format::mistral: marker = kMistralCalls; bare = '['; break;
+    case tool_call_format::llama3: marker = kPythonTag; bare = "{"; break;
+    case tool_call_format::mistral: marker = kMistralCalls; bare = "["; break;
     case tool_call_format::mistral_args: marker = kMistralCalls; break;
+    case tool_call_format::pythonic: marker = kPythonStart; bare = "[{"; break;  // '{': the JSON form
   }
   std::string out;
   const size_t at = held_.find(marker);
@@ -300,10 +531,10 @@ std::string tool_call_stream::push(std::string_view text) {
     held_.erase(0, at);
     capturing_ = true;
   } else {
-    if (!released_any_ && bare != 0) {
+    if (!released_any_ && !bare.empty()) {
       const size_t first = skip_space(held_, 0);
       if (first == held_.size()) return "";  // only whitespace so far: it may precede a call
-      if (held_[first] == bare) {
+      if (bare.find(held_[first]) != std::string_view::npos) {
         capturing_ = true;
         return "";
       }

@@ -8,6 +8,10 @@
 //   mistral_args  [TOOL_CALLS]f[ARGS]{...}  (Mistral Small 3.2 and later). Mentions "[ARGS]".
 //   mistral       [TOOL_CALLS] [{"name": "f", "arguments": {...}}, ...]  (Mistral Nemo, v3
 //                 tokenizers). Mentions "[TOOL_CALLS]".
+//   pythonic      [f(a=1, b='x'), g()]: Python call syntax, values Python literals, optionally
+//                 between <|python_start|> and <|python_end|> (Llama 3.2 1B/3B, Llama 4, Gemma
+//                 tool templates). Template mentions "[func_name1(" (their instruction's example).
+//                 Output that opens JSON instead is read as llama3's.
 //   llama3        {"name": "f", "parameters": {...}} optionally after <|python_tag|>, several
 //                 separated by ';' or newlines (Llama 3.1/3.2/3.3). Mentions "<|python_tag|>"
 //                 or "<|start_header_id|>".
@@ -29,9 +33,9 @@
 
 namespace plexus::chat {
 
-enum class tool_call_format : uint8_t { hermes, llama3, mistral, mistral_args };
+enum class tool_call_format : uint8_t { hermes, llama3, mistral, mistral_args, pythonic };
 
-// "hermes", "llama3", "mistral", "mistral_args".
+// "hermes", "llama3", "mistral", "mistral_args", "pythonic".
 const char* tool_call_format_name(tool_call_format format);
 
 // The format from the template's text (see above); hermes when no marker is found.
@@ -64,8 +68,8 @@ tool_call_result parse_tool_calls(std::string_view output, tool_call_format form
 std::string make_tool_call_id();
 
 // Streaming: text is pushed as it is generated; push() returns the part that is certainly
-// content. Text that may start a tool call (a marker or a prefix of one; for llama3 and mistral
-// also output whose first non-space character opens JSON) is held back until finish(), which
+// content. Text that may start a tool call (a marker or a prefix of one; for llama3, mistral and
+// pythonic also output whose first non-space character opens a call: '{', '[', '[' or '{') is held back until finish(), which
 // parses it and returns the rest of the content and the calls. push(all) + finish() gives the
 // same calls and content as parse_tool_calls(all), content split across the two results.
 // Not thread-safe: one per choice.

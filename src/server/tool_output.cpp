@@ -37,6 +37,7 @@ Result<std::shared_ptr<const grammar::Grammar>> tool_call_grammar(chat::tool_cal
       gbnf += "\nplexus-tool-call ::= \"<tool_call>\\n\" root \"\\n</tool_call>\"\n";
       break;
     case chat::tool_call_format::llama3:
+    case chat::tool_call_format::pythonic:  // forced calls take the JSON form, which its parser reads too
       gbnf += "\nplexus-tool-call ::= root\n";
       break;
     case chat::tool_call_format::mistral:

@@ -364,6 +364,41 @@ TEST(ServerChatTemplate, FileReplacesTheTemplateAndOpensReasoning) {
   ::unlink(path.c_str());
 }
 
+// A template that instructs the pythonic tool-call form (as Llama 3.2 1B/3B and Llama 4 do): a
+// forced call is generated in the JSON form, which the pythonic parser reads, and comes back as
+// message.tool_calls.
+TEST(ServerChatTemplate, PythonicTemplateGivesToolCalls) {
+  const std::string tmpl =
+      "{% if tools %}<|im_start|>system\nIf you decide to invoke any of the function(s), you MUST put it in the "
+      "format of [func_name1(params_name1=params_value1, params_name2=params_value2...), func_name2(params)]\n"
+      "{{ tools | tojson }}<|im_end|>\n{% endif %}"
+      "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
+      "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+  const std::string path = write_temp_file(tmpl);
+  ASSERT_FALSE(path.empty());
+  ServerProcess s({shared_model("stories260K.gguf"), "--chat-template-file", path});
+  ASSERT_TRUE(s.started()) << s.stderr_text();
+  json request = chat_request("Weather in Paris?", 200);
+  request["tools"] = {{{"type", "function"},
+                       {"function",
+                        {{"name", "get_weather"},
+                         {"parameters",
+                          {{"type", "object"},
+                           {"properties", {{"city", {{"enum", {"Paris", "Rome"}}}}}},
+                           {"required", {"city"}}}}}}}};
+  request["tool_choice"] = "required";
+  HttpResult r = post_json(s.port(), "/v1/chat/completions", request);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json choice = r.json()["choices"][0];
+  EXPECT_EQ(choice["finish_reason"], "tool_calls") << choice.dump();
+  ASSERT_EQ(choice["message"]["tool_calls"].size(), 1u) << choice.dump();
+  const json call = choice["message"]["tool_calls"][0];
+  EXPECT_EQ(call["function"]["name"], "get_weather");
+  const json args = json::parse(call["function"]["arguments"].get<std::string>());
+  EXPECT_TRUE(args["city"] == "Paris" || args["city"] == "Rome") << args.dump();
+  ::unlink(path.c_str());
+}
+
 TEST(ServerChatTemplate, BadFileStopsTheServerNamingIt) {
   const std::string path = write_temp_file("{% for m in messages %}never closed");
   ASSERT_FALSE(path.empty());

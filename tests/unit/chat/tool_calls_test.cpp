@@ -66,6 +66,41 @@ TEST(ToolCalls, Llama3) {
   EXPECT_EQ(r.content, "{\"city\": \"Paris\"}");
 }
 
+TEST(ToolCalls, Pythonic) {
+  auto r = parse("[get_weather(city='Paris', days=3)]", tool_call_format::pythonic);
+  ASSERT_EQ(r.calls.size(), 1u);
+  expect_call(r.calls[0], "get_weather", {{"city", "Paris"}, {"days", 3}});
+  EXPECT_EQ(r.content, "");
+  // Several calls; every literal kind; escapes; markers; a call without arguments.
+  r = parse(" <|python_start|>[f(a=\"x\\ny\", b=-1.5e2, c=True, d=None, e=[1, (2, 'z')], g={'k': {'n': False}},"
+            " h='\\u00e9\\x41\\'q\\w'), g2()]<|python_end|>\n",
+            tool_call_format::pythonic);
+  ASSERT_EQ(r.calls.size(), 2u);
+  expect_call(r.calls[0], "f",
+              {{"a", "x\ny"}, {"b", -150.0}, {"c", true}, {"d", nullptr}, {"e", json::array({1, json::array({2, "z"})})},
+               {"g", {{"k", {{"n", false}}}}}, {"h", "\u00e9A'q\\w"}});
+  expect_call(r.calls[1], "g2", json::object());
+  // Integers past int64 become floats; the JSON form (a forced call) is read as llama3's.
+  r = parse("[f(n=123456789012345678901234)]", tool_call_format::pythonic);
+  ASSERT_EQ(r.calls.size(), 1u);
+  EXPECT_TRUE(json::parse(r.calls[0].arguments)["n"].is_number_float());
+  r = parse("{\"name\": \"f\", \"arguments\": {\"a\": 1}}", tool_call_format::pythonic);
+  ASSERT_EQ(r.calls.size(), 1u);
+  expect_call(r.calls[0], "f", {{"a", 1}});
+  // Not calls: prose, a list of values, trailing text, bad literals, positional arguments, depth.
+  for (const char* text : {"The answer is [f(a=1)]", "[1, 2, 3]", "[f(a=1)] and more", "[f(a=x)]", "[f(a='open)]",
+                           "[f(1)]", "[f(a=1,, b=2)]", "[f(a=1)", "[]", "[f(a='\\ud800')]", "[f(a=1e999)]",
+                           "[f(a={1: 2})]"}) {
+    r = parse(text, tool_call_format::pythonic);
+    EXPECT_TRUE(r.calls.empty()) << text;
+    EXPECT_EQ(r.content, text);
+  }
+  std::string deep = "[f(a=" + std::string(200, '[') + std::string(200, ']') + ")]";
+  EXPECT_TRUE(parse(deep, tool_call_format::pythonic).calls.empty());
+  // Unknown tool names make it content, as in every format.
+  EXPECT_TRUE(parse("[rm(path='/')]", tool_call_format::pythonic, {"get_weather"}).calls.empty());
+}
+
 TEST(ToolCalls, Mistral) {
   auto r = parse("[TOOL_CALLS] [{\"name\": \"f\", \"arguments\": {\"a\": \"b\"}}, {\"name\": \"g\", \"arguments\": {}}]",
                  tool_call_format::mistral);
@@ -124,14 +159,15 @@ TEST(ToolCalls, UnknownNamesAndLimits) {
 
 TEST(ToolCalls, RandomBytesNeverCrash) {
   std::mt19937 rng(7);
-  const std::string alphabet = "{}[]\":,;\\ aAnme<>/_|tool_callTOOLS[ARGS]\n\xff";
+  const std::string alphabet = "{}[]\":,;\\ aAnme<>/_|tool_callTOOLS[ARGS]\n\xff()='.1eT";
   for (int iter = 0; iter < 3000; ++iter) {
     std::string s;
     const int len = static_cast<int>(rng() % 200);
     for (int i = 0; i < len; ++i) s += alphabet[rng() % alphabet.size()];
     if (iter % 3 == 0) s = "<tool_call>" + s;
+    if (iter % 3 == 1) s = "[f(" + s;
     for (auto f : {tool_call_format::hermes, tool_call_format::llama3, tool_call_format::mistral,
-                   tool_call_format::mistral_args}) {
+                   tool_call_format::mistral_args, tool_call_format::pythonic}) {
       auto r = parse(s, f);
       if (r.calls.empty()) {
         EXPECT_EQ(r.content, s);
@@ -164,6 +200,11 @@ TEST(ToolCalls, FormatFromTheGoldenTemplates) {
     EXPECT_STREQ(tool_call_format_name(detect_tool_call_format(src)), tool_call_format_name(format)) << file;
   }
   EXPECT_EQ(detect_tool_call_format(""), tool_call_format::hermes);
+  // Llama 3.2 1B/3B, Llama 4 and Gemma tool templates instruct the pythonic form by this example.
+  EXPECT_EQ(detect_tool_call_format("{{- '<|start_header_id|>system<|end_header_id|>' }}you MUST put it in the format of "
+                                    "[func_name1(params_name1=params_value1, params_name2=params_value2...), "
+                                    "func_name2(params)]"),
+            tool_call_format::pythonic);
 }
 
 // Feeds `text` in pieces of `step` bytes.
@@ -200,6 +241,20 @@ TEST(ToolCallStream, HoldsBackMarkersAndFindsCalls) {
   auto [r2, e2] = stream_all("{\"city\": \"Paris\"}", tool_call_format::llama3, 3);
   EXPECT_EQ(r2, "");
   EXPECT_EQ(e2.content, "{\"city\": \"Paris\"}");
+  // pythonic: a leading '[' is held, so is the <|python_start|> marker.
+  for (const std::string text : {"[f(a='b')]", "<|python_start|>[f(a='b')]<|python_end|>"}) {
+    for (size_t step : {1u, 3u, 1000u}) {
+      auto [released, end] = stream_all(text, tool_call_format::pythonic, step);
+      EXPECT_EQ(released, "") << text << step;
+      ASSERT_EQ(end.calls.size(), 1u) << text << step;
+      expect_call(end.calls[0], "f", {{"a", "b"}});
+    }
+  }
+  auto [r5, e5] = stream_all(" {\"name\": \"f\", \"arguments\": {}}", tool_call_format::pythonic, 2);  // the JSON form
+  EXPECT_EQ(r5, "");
+  EXPECT_EQ(e5.calls.size(), 1u);
+  auto [r4, e4] = stream_all("Sure: [1, 2]", tool_call_format::pythonic, 2);
+  EXPECT_EQ(r4 + e4.content, "Sure: [1, 2]");
   auto [r3, e3] = stream_all("[TOOL_CALLS]f[ARGS]{\"x\": \"y\"}", tool_call_format::mistral_args, 4);
   EXPECT_EQ(r3, "");
   ASSERT_EQ(e3.calls.size(), 1u);
