@@ -390,11 +390,16 @@ bool parse_mistral(std::string_view s, call_parser& p, std::string& content, uin
 }
 
 // [f(a=1, b='x'), g()] with Python literal values (Llama 3.2 1B/3B, Llama 4, Gemma tool templates),
-// optionally between <|python_start|> and <|python_end|>. Output that opens JSON instead is read
+// optionally between <|python_start|> and <|python_end|> (text before the marker is content). Output that opens JSON instead is read
 // as llama3's (a call forced by tool_choice is generated in that form).
 bool parse_pythonic(std::string_view s, call_parser& p, std::string& content, uint32_t max_depth) {
-  size_t i = skip_space(s, 0);
-  if (s.substr(i, kPythonStart.size()) == kPythonStart) i = skip_space(s, i + kPythonStart.size());
+  size_t i = 0;
+  const size_t start = s.find(kPythonStart);
+  if (start != std::string_view::npos) {
+    content.append(s.substr(0, start));
+    i = start + kPythonStart.size();
+  }
+  i = skip_space(s, i);
   if (i < s.size() && s[i] == '{') return parse_llama3(s.substr(i), p, content);
   if (i >= s.size() || s[i] != '[') return false;
   ++i;
