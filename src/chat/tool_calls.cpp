@@ -159,13 +159,17 @@ bool parse_hermes(std::string_view s, call_parser& p, std::string& content) {
   return any;
 }
 
+// Where parsing starts: just past the first `marker`, the text before it going to `content`; 0
+// when the output has no marker.
+size_t after_marker(std::string_view s, std::string_view marker, std::string& content) {
+  const size_t at = s.find(marker);
+  if (at == std::string_view::npos) return 0;
+  content.append(s.substr(0, at));
+  return at + marker.size();
+}
+
 bool parse_llama3(std::string_view s, call_parser& p, std::string& content) {
-  size_t i = 0;
-  const size_t tag = s.find(kPythonTag);
-  if (tag != std::string_view::npos) {
-    content.append(s.substr(0, tag));
-    i = tag + kPythonTag.size();
-  }
+  size_t i = after_marker(s, kPythonTag, content);
   i = skip_space(s, i);
   if (i >= s.size() || (s[i] != '{' && s[i] != '[')) return false;
   bool any = false;
@@ -389,17 +393,12 @@ bool parse_mistral(std::string_view s, call_parser& p, std::string& content, uin
   return any;
 }
 
-// [f(a=1, b='x'), g()] with Python literal values (Llama 3.2 1B/3B, Llama 4, Gemma tool templates),
-// optionally between <|python_start|> and <|python_end|> (text before the marker is content). Output that opens JSON instead is read
-// as llama3's (a call forced by tool_choice is generated in that form).
+// [f(a=1, b='x'), g()] with Python literal values (Llama 3.2 1B/3B, Llama 4, Gemma tool
+// templates), optionally between <|python_start|> and <|python_end|> (text before the marker is
+// content). Output that opens JSON instead is read as llama3's (a call forced by tool_choice is
+// generated in that form).
 bool parse_pythonic(std::string_view s, call_parser& p, std::string& content, uint32_t max_depth) {
-  size_t i = 0;
-  const size_t start = s.find(kPythonStart);
-  if (start != std::string_view::npos) {
-    content.append(s.substr(0, start));
-    i = start + kPythonStart.size();
-  }
-  i = skip_space(s, i);
+  size_t i = skip_space(s, after_marker(s, kPythonStart, content));
   if (i < s.size() && s[i] == '{') return parse_llama3(s.substr(i), p, content);
   if (i >= s.size() || s[i] != '[') return false;
   ++i;
