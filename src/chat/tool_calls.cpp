@@ -181,6 +181,21 @@ bool parse_llama3(std::string_view s, call_parser& p, std::string& content) {
   return any;
 }
 
+bool is_identifier_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+// After an item of a list closed by `close`: skips a ',' (more may follow) or stops at `close`
+// (left for the caller); false on anything else.
+bool after_item(std::string_view s, size_t& i, char close) {
+  i = skip_space(s, i);
+  if (i < s.size() && s[i] == ',') {
+    ++i;
+    return true;
+  }
+  return i < s.size() && s[i] == close;
+}
+
 // A Python literal, as pythonic calls write argument values, read into JSON: strings in single or
 // double quotes (backslash escapes), integers and floats, True/False/None (and JSON's
 // true/false/null), lists and tuples (arrays), dicts with string keys (objects). Anything else,
@@ -203,7 +218,8 @@ class python_literal {
     if (c == '{') return read_dict(out, depth);
     if (c == '-' || c == '+' || (c >= '0' && c <= '9') || c == '.') return read_number(out);
     for (const auto& [word, value] : kWords) {
-      if (s_.substr(i_, word.size()) == word && !is_word_char(i_ + word.size())) {
+      const size_t end = i_ + word.size();
+      if (s_.substr(i_, word.size()) == word && !(end < s_.size() && is_identifier_char(s_[end]))) {
         i_ += word.size();
         out = value;
         return true;
@@ -215,12 +231,6 @@ class python_literal {
  private:
   static inline const std::pair<std::string_view, ojson> kWords[] = {
       {"True", true}, {"False", false}, {"None", nullptr}, {"true", true}, {"false", false}, {"null", nullptr}};
-
-  bool is_word_char(size_t at) const {
-    if (at >= s_.size()) return false;
-    const char c = s_[at];
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-  }
 
   // hex digits s_[at, at + n) -> *cp; false when any is not a hex digit or the input ends.
   bool hex(size_t at, int n, uint32_t& cp) const {
@@ -268,10 +278,10 @@ class python_literal {
     bool is_float = false;
     while (i_ < s_.size()) {
       const char c = s_[i_];
+      const bool exponent_sign = (c == '-' || c == '+') && (s_[i_ - 1] == 'e' || s_[i_ - 1] == 'E');
       if (c == '.' || c == 'e' || c == 'E') {
         is_float = true;
-      } else if ((c == '-' || c == '+') && (s_[i_ - 1] == 'e' || s_[i_ - 1] == 'E')) {
-      } else if (c < '0' || c > '9') {
+      } else if (!exponent_sign && (c < '0' || c > '9')) {
         break;
       }
       ++i_;
@@ -302,12 +312,7 @@ class python_literal {
       ojson item;
       if (!read(item, depth + 1)) return false;
       out.push_back(std::move(item));
-      i_ = skip_space(s_, i_);
-      if (i_ < s_.size() && s_[i_] == ',') {
-        ++i_;
-      } else if (i_ >= s_.size() || s_[i_] != close) {
-        return false;
-      }
+      if (!after_item(s_, i_, close)) return false;
     }
     ++i_;
     return true;
@@ -326,12 +331,7 @@ class python_literal {
       ++i_;
       if (!read(value, depth + 1)) return false;
       out[key.get<std::string>()] = std::move(value);
-      i_ = skip_space(s_, i_);
-      if (i_ < s_.size() && s_[i_] == ',') {
-        ++i_;
-      } else if (i_ >= s_.size() || s_[i_] != '}') {
-        return false;
-      }
+      if (!after_item(s_, i_, '}')) return false;
     }
     ++i_;
     return true;
@@ -341,10 +341,6 @@ class python_literal {
   size_t& i_;
   uint32_t max_depth_;
 };
-
-bool is_identifier_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
 
 bool is_name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
@@ -402,10 +398,8 @@ bool parse_pythonic(std::string_view s, call_parser& p, std::string& content, ui
   if (i < s.size() && s[i] == '{') return parse_llama3(s.substr(i), p, content);
   if (i >= s.size() || s[i] != '[') return false;
   ++i;
-  bool any = false;
   while (true) {
-    i = skip_space(s, i);
-    if (i < s.size() && s[i] == ']' && !any) break;  // "[]": no call
+    i = skip_space(s, i);  // "[]" fails below: no name
     const size_t name_begin = i;
     while (i < s.size() && is_name_char(s[i])) ++i;
     const std::string name(s.substr(name_begin, i - name_begin));
@@ -425,16 +419,10 @@ bool parse_pythonic(std::string_view s, call_parser& p, std::string& content, ui
       ojson value;
       if (!python_literal(s, i, max_depth).read(value)) return false;
       args[key] = std::move(value);
-      i = skip_space(s, i);
-      if (i < s.size() && s[i] == ',') {
-        ++i;
-      } else if (i >= s.size() || s[i] != ')') {
-        return false;
-      }
+      if (!after_item(s, i, ')')) return false;
     }
     ++i;  // ')'
     if (!p.add(name, args)) return false;
-    any = true;
     i = skip_space(s, i);
     if (i < s.size() && s[i] == ',') {
       ++i;
@@ -445,7 +433,7 @@ bool parse_pythonic(std::string_view s, call_parser& p, std::string& content, ui
   }
   i = skip_space(s, i + 1);
   if (s.substr(i, kPythonEnd.size()) == kPythonEnd) i += kPythonEnd.size();
-  return any && !has_non_space(s.substr(i));
+  return !has_non_space(s.substr(i));
 }
 
 }  // namespace
