@@ -68,28 +68,32 @@ ThreadPool::~ThreadPool() {
 
 void ThreadPool::await_change(const std::atomic<uint32_t>& value, uint32_t old, std::atomic<int>& sleepers) {
   if (value.load(std::memory_order_acquire) != old) return;
+  // Adaptive spin bound, per waiting thread. A wait that ends within spin_us_ (by spinning, or by
+  // a wake-up that came that soon) would have been caught by a full spin, so the budget goes back
+  // to spin_us_; a longer wait halves it. On a machine with free cores the next op arrives within
+  // microseconds and the budget stays full; on an oversubscribed one the other party is often
+  // descheduled for milliseconds, spinning would only burn the time slice the scheduler would give
+  // it, and the budget decays toward a token 64 pauses. (The first rule, "a successful spin
+  // doubles the budget", never recovered from 0: in decode the gaps between ops are 5-50 us, longer
+  // than 64 pauses, so after a few long gaps, such as the end of a token, every dispatch slept
+  // and paid a futex wake-up: 155 per token of a 1.1B model.)
+  thread_local int budget_us = -1;
+  if (budget_us < 0 || budget_us > spin_us_) budget_us = spin_us_;
+  const auto start = std::chrono::steady_clock::now();
   if (spin_us_ > 0) {
-    // Adaptive bound, per waiting thread: a spin that sees the change doubles the budget (up to
-    // spin_us_), one that times out halves it. On a machine with free cores the next op arrives
-    // within a microsecond and the budget stays full; on an oversubscribed one the other party is
-    // often descheduled, spinning only burns the time slice the scheduler would give it, and the
-    // budget decays to a token 64 pauses, after which a success can grow it again.
-    thread_local int budget_us = -1;
-    if (budget_us < 0 || budget_us > spin_us_) budget_us = spin_us_;
     // The clock is read every 64 pauses (a pause is ~10-140 cycles): the bound holds to within
     // a few microseconds without a clock call per iteration.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(budget_us);
+    const auto deadline = start + std::chrono::microseconds(budget_us);
     for (;;) {
       for (int i = 0; i < 64; ++i) {
         if (value.load(std::memory_order_acquire) != old) {
-          budget_us = std::min(spin_us_, budget_us * 2 + 1);
+          budget_us = spin_us_;
           return;
         }
         cpu_relax();
       }
       if (std::chrono::steady_clock::now() >= deadline) break;
     }
-    budget_us /= 2;
   }
   // Dekker pattern with the notifier: we publish ourselves in `sleepers` (seq_cst) and then
   // re-check the value inside wait(); the notifier stores the value (seq_cst) and then reads
@@ -100,6 +104,10 @@ void ThreadPool::await_change(const std::atomic<uint32_t>& value, uint32_t old, 
     sleep_while_equal(value, old);
   }
   sleepers.fetch_sub(1);
+  if (spin_us_ > 0) {
+    const bool short_wait = std::chrono::steady_clock::now() - start <= std::chrono::microseconds(spin_us_);
+    budget_us = short_wait ? spin_us_ : budget_us / 2;
+  }
 }
 
 void ThreadPool::worker_loop(int index) {

@@ -5,8 +5,9 @@
 // time watching for the next one before they sleep on a futex, and the caller spins the same way
 // waiting for stragglers. Back-to-back ops, as in a forward pass, therefore cost about a
 // microsecond to hand out instead of a futex wake-up per worker; an idle pool costs nothing
-// (every thread asleep after the spin bound). The bound adapts per thread: spins that time out
-// (the other side was descheduled on a busy machine) halve it, spins that succeed restore it.
+// (every thread asleep after the spin bound). The bound adapts per thread: a wait that lasted
+// longer than the full bound (an idle pool, or the other side descheduled on a busy machine)
+// halves it, a wait that ended within it (spinning or asleep) restores it.
 // When the pool has more threads than the machine has hardware threads, nobody spins (a spinning
 // thread would steal a core from a worker).
 //

@@ -107,6 +107,30 @@ TEST(ThreadPool, RunsAfterWorkersFellAsleep) {
   EXPECT_GT(pool.sleeps(), 0u);  // the workers did go to sleep between runs
 }
 
+// After an idle spell has shrunk the spin bound, ops that come back to back again must find the
+// workers spinning, not asleep. Decode dispatches ops 5-50 us apart, longer than the smallest
+// bound (64 pauses); the first rule, which grew the bound only after a successful spin, never
+// recovered from that and slept (one futex wake-up) at every dispatch: 400 of 400 here.
+TEST(ThreadPool, SpinningResumesAfterAnIdleSpell) {
+  if (ThreadPool::hardware_threads() < 2) GTEST_SKIP() << "needs 2 hardware threads";
+  ThreadPool pool(2, /*spin_us=*/5000);
+  for (int i = 0; i < 16; ++i) {  // waits of 20 ms: each halves the worker's bound, down to 0
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    pool.run([](int, int) {});
+  }
+  const uint64_t idle_sleeps = pool.sleeps();
+  EXPECT_GE(idle_sleeps, 16u);
+  for (int i = 0; i < 400; ++i) {  // gaps of 200 us, far inside the 5 ms bound
+    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
+    while (std::chrono::steady_clock::now() < until) {
+    }
+    pool.run([](int, int) {});
+  }
+  // A full bound is restored by the first short wait; the margin covers a busy machine that
+  // deschedules the worker for more than 5 ms now and then.
+  EXPECT_LT(pool.sleeps() - idle_sleeps, 100u);
+}
+
 TEST(ThreadPool, WithoutSpinning) {
   ThreadPool pool(2, /*spin_us=*/0);
   EXPECT_EQ(pool.spin_us(), 0);
