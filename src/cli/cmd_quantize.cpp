@@ -51,7 +51,7 @@ void add_quantize_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("quantize", "Convert an F32/F16/BF16 GGUF model to a quantized type or recipe");
   cmd->add_option("input", args->in, "GGUF file with F32, F16 or BF16 weights")->required();
   cmd->add_option("output", args->out, "GGUF file to write")->required();
-  cmd->add_option("type", args->type, "F32 F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q3_K_M Q4_K_M Q5_K_M Q6_K")->required();
+  cmd->add_option("type", args->type, "F32 F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q3_K_S Q3_K_M Q3_K_L Q4_K_S Q4_K_M Q5_K_S Q5_K_M Q6_K")->required();
   cmd->add_option("-t,--threads", args->threads, "Threads (default: all cores)");
   cmd->add_flag("--pure", args->pure, "Every 2-D weight in the type itself (no mixture, output matrix included)");
   cmd->add_flag("-q,--quiet", args->quiet, "No summary on stderr");

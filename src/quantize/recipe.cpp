@@ -19,8 +19,10 @@ constexpr RecipeRow kRecipes[] = {
     {"BF16", tensor_type::bf16, 32, false},  {"Q4_0", tensor_type::q4_0, 2, false},
     {"Q4_1", tensor_type::q4_1, 3, false},   {"Q5_0", tensor_type::q5_0, 8, false},
     {"Q5_1", tensor_type::q5_1, 9, false},   {"Q8_0", tensor_type::q8_0, 7, false},
-    {"Q2_K", tensor_type::q2_k, 10, true},   {"Q3_K_M", tensor_type::q3_k, 12, true},
-    {"Q4_K_M", tensor_type::q4_k, 15, true}, {"Q5_K_M", tensor_type::q5_k, 17, true},
+    {"Q2_K", tensor_type::q2_k, 10, true},   {"Q3_K_S", tensor_type::q3_k, 11, true},
+    {"Q3_K_M", tensor_type::q3_k, 12, true}, {"Q3_K_L", tensor_type::q3_k, 13, true},
+    {"Q4_K_S", tensor_type::q4_k, 14, true}, {"Q4_K_M", tensor_type::q4_k, 15, true},
+    {"Q5_K_S", tensor_type::q5_k, 16, true}, {"Q5_K_M", tensor_type::q5_k, 17, true},
     {"Q6_K", tensor_type::q6_k, 18, false},
 };
 
@@ -114,7 +116,9 @@ tensor_type TypeChooser::rule_type(std::string_view name, int64_t n_per_row) {
     const int64_t gqa = shape_.n_head_kv > 0 ? shape_.n_head / shape_.n_head_kv : 1;
     if (r == "Q2_K") t = gqa >= 4 ? tensor_type::q4_k : tensor_type::q3_k;
     else if (r == "Q3_K_M") t = i < 2 ? tensor_type::q5_k : tensor_type::q4_k;
+    else if (r == "Q3_K_L") t = tensor_type::q5_k;
     else if ((r == "Q4_K_M" || r == "Q5_K_M") && use_more_bits(i, shape_.n_attn_v)) t = tensor_type::q6_k;
+    else if (r == "Q4_K_S" && i < 4) t = tensor_type::q5_k;
     return t;
   }
   if (contains(name, "ffn_down")) {
@@ -122,12 +126,21 @@ tensor_type TypeChooser::rule_type(std::string_view name, int64_t n_per_row) {
     const int64_t n = shape_.n_ffn_down;
     if (r == "Q2_K") t = tensor_type::q3_k;
     else if (r == "Q3_K_M") t = i < n / 16 ? tensor_type::q5_k : tensor_type::q4_k;
+    else if (r == "Q3_K_L") t = tensor_type::q5_k;
     else if ((r == "Q4_K_M" || r == "Q5_K_M") && use_more_bits(i, n)) t = tensor_type::q6_k;
+    else if (r == "Q4_K_S" && i < n / 8) t = tensor_type::q5_k;
     return t;
   }
   if (contains(name, "attn_output.weight")) {
     if (r == "Q2_K") t = tensor_type::q3_k;
     else if (r == "Q3_K_M") t = tensor_type::q4_k;
+    else if (r == "Q3_K_L") t = tensor_type::q5_k;
+    return t;
+  }
+  if (contains(name, "attn_qkv.weight")) {  // fused Q/K/V (Phi, Bloom, ...)
+    if (r == "Q3_K_M" || r == "Q3_K_L") t = tensor_type::q4_k;
+    else if (r == "Q4_K_M") t = tensor_type::q5_k;
+    else if (r == "Q5_K_M") t = tensor_type::q6_k;
     return t;
   }
   return t;

@@ -1,7 +1,9 @@
 // Quantization recipes: which type each tensor of a model gets for a requested file type, following
 // llama.cpp's llama-quantize rules (no importance matrix). A plain type (Q4_0, Q8_0, F16 ...) puts
 // every 2-D weight in that type except the output matrix, which gets Q6_K; the mixed k-quant
-// recipes (Q2_K, Q3_K_M, Q4_K_M, Q5_K_M) also raise some attn_v / attn_output / ffn_down tensors;
+// recipes (Q2_K, Q3_K_S/M/L, Q4_K_S/M, Q5_K_S/M) also raise some attn_v / attn_output / ffn_down /
+// attn_qkv tensors (the rules for dense models; llama.cpp's extra ones for 70B and 8-expert
+// models and for Falcon are not applied, nor Q2_K_S, which needs an importance matrix);
 // `pure` gives every 2-D weight the one type. Norms, biases and other 1-D tensors keep their type.
 // Rows whose length is not a multiple of the chosen type's block fall back to a compatible type.
 // Thread-safe: Recipe is plain data; a TypeChooser is used by one thread.
@@ -21,7 +23,7 @@ struct Recipe {
   std::string name;        // "Q4_K_M"
   tensor_type base;        // the type most weights get
   uint32_t file_type;      // general.file_type (llama_ftype)
-  bool mixed = false;      // a k-quant mixture whose name ends in _M (or Q2_K)
+  bool mixed = false;      // a k-quant mixture (Q2_K, Q3_K_S ... Q5_K_M)
 };
 
 // "Q4_K_M" (case-insensitive); "Q4_K" / "Q3_K" / "Q5_K" are aliases of their _M recipe as in

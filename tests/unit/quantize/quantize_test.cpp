@@ -7,10 +7,12 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "core/sha256.h"
 #include "core/thread_pool.h"
 #include "gguf/gguf_file.h"
 #include "quantize/quantizer.h"
@@ -108,6 +110,55 @@ INSTANTIATE_TEST_SUITE_P(SharedReferences, MatchesLlamaQuantize, ::testing::Valu
                            }
                            return name;
                          });
+
+// Recipes with no reference file in ../shared: the SHA-256 of llama-quantize's output (llama.cpp
+// de3ff81: `llama-quantize synth-M-F32.gguf out.gguf RECIPE 2`) from the same F32 bases, whose own
+// digests are checked first so that a changed input is reported as such.
+struct DigestCase {
+  const char* model;
+  const char* recipe;
+  const char* sha256;
+};
+constexpr DigestCase kLlamaQuantizeDigests[] = {
+    {"synth-llama", "Q3_K_S", "b192c39c7dc53a8effc9d897405799207e8b7082e642507cc2389937a099ca4e"},
+    {"synth-llama", "Q3_K_L", "28d13bd0944b431227ff2a88b369d8b4609a0ea3a1b35de7b669cdd2c844b019"},
+    {"synth-llama", "Q4_K_S", "e391255366b82947543a08702699bef22ed479c4ebbbf76b738af3433af1125a"},
+    {"synth-llama", "Q5_K_S", "aaf6897d009c9cbebb34d8cb9749e9efb5f608b0e8c305afb9c83561abe554ce"},
+    {"synth-llama3", "Q3_K_S", "c28af13b7900e3cc157682982def1dfa1ee2869e2806547c06ac13230ddfbf81"},
+    {"synth-llama3", "Q3_K_L", "8b7959e55db9730789bf016d53df296b7a94fc36355c1c1b044c74e51ee588d7"},
+    {"synth-llama3", "Q4_K_S", "d903257f7d9bb2c20e47abda1286e3dd3a5c2d353f210e120ca410bdf78a38a6"},
+    {"synth-llama3", "Q5_K_S", "3665be31ee48db2f252515052f31c596113e6abc789aa661d33bca9e31e4eaf5"},
+    {"synth-qwen2", "Q3_K_S", "2943ab1a78f366322c7eabb43c2efbf902ec5a1fa0c04a89e29aaebbd09509ce"},
+    {"synth-qwen2", "Q3_K_L", "952352395bf47e7e5f1eee2ba4d7ca02d1663827fd129563f90c6eb92b1de2d2"},
+    {"synth-qwen2", "Q4_K_S", "ddc7b6fb19676cfe3ee4461525ad4ab30f853af9e1e7016dc45902c010c293ac"},
+    {"synth-qwen2", "Q5_K_S", "89be50af5453ed71c7fb0664e912c3dc387ec1d33d388ee825236bee1f8cfb69"},
+};
+constexpr std::pair<const char*, const char*> kBaseDigests[] = {
+    {"synth-llama", "b6d0651060e223f60fdbe24c6d7dfa3245e163791451285d5d60099836c8bddc"},
+    {"synth-llama3", "035fd825d35e5411f52853d935b997169c74c5ff58fa5035444b0be9ff57e7ae"},
+    {"synth-qwen2", "cc0b0360663cc165b8dce9a67fc61112c3d3e13bd006beeba78ff745a69496f1"},
+};
+
+TEST(QuantizeDigests, SmallAndLargeRecipesMatchLlamaQuantize) {
+  for (const auto& [model, digest] : kBaseDigests) {
+    auto base = sha256_file_hex((synth_dir() / (std::string(model) + "-F32.gguf")).string());
+    ASSERT_TRUE(base.ok()) << base.status().to_string();
+    ASSERT_EQ(*base, digest) << model << "-F32.gguf is not the file the digests below were made from";
+  }
+  ThreadPool pool(2);
+  for (const DigestCase& c : kLlamaQuantizeDigests) {
+    SCOPED_TRACE(std::string(c.model) + " " + c.recipe);
+    const fs::path out = temp_path(std::string(c.model) + "-" + c.recipe + ".gguf");
+    QuantizeOptions options;
+    options.recipe = c.recipe;
+    auto stats = quantize_file((synth_dir() / (std::string(c.model) + "-F32.gguf")).string(), out.string(), options, pool);
+    ASSERT_TRUE(stats.ok()) << stats.status().to_string();
+    auto digest = sha256_file_hex(out.string());
+    ASSERT_TRUE(digest.ok()) << digest.status().to_string();
+    EXPECT_EQ(*digest, c.sha256);
+    fs::remove(out);
+  }
+}
 
 TEST(QuantizeReferences, SetIsPresent) {
   // 44 quantized synth files (llama incl. -pure, llama3, qwen2); a missing set must not pass silently.

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "quantize/recipe.h"
 
@@ -63,6 +64,50 @@ TEST(Recipe, Q3_K_M) {
   EXPECT_EQ(chooser.choose("blk.0.attn_output.weight", {2048, 2048}, tensor_type::f32), tensor_type::q4_k);
   EXPECT_EQ(chooser.choose("blk.0.attn_q.weight", {2048, 2048}, tensor_type::f32), tensor_type::q3_k);
   EXPECT_EQ(chooser.choose("output.weight", {2048, 32000}, tensor_type::f32), tensor_type::q6_k);
+}
+
+// The _S and _L recipes (llama-quantize's rules for dense models; the whole files are also
+// byte-identical with llama-quantize's: QuantizeDigests in quantize_test.cpp).
+TEST(Recipe, SmallAndLargeKQuantRecipes) {
+  std::string expected_v = "Q5_K Q5_K Q5_K Q5_K", expected_down = "Q5_K Q5_K";  // attn_v: i < 4; ffn_down: i < 22 / 8
+  for (int il = 4; il < 22; ++il) expected_v += " Q4_K";
+  for (int il = 2; il < 22; ++il) expected_down += " Q4_K";
+  EXPECT_EQ(layer_types("Q4_K_S", "attn_v"), expected_v);
+  EXPECT_EQ(layer_types("Q4_K_S", "ffn_down"), expected_down);
+  std::string all_q5 = "Q5_K", all_q3 = "Q3_K";
+  for (int il = 1; il < 22; ++il) all_q5 += " Q5_K", all_q3 += " Q3_K";
+  EXPECT_EQ(layer_types("Q3_K_L", "attn_v"), all_q5);
+  EXPECT_EQ(layer_types("Q3_K_L", "ffn_down"), all_q5);
+  EXPECT_EQ(layer_types("Q3_K_S", "attn_v"), all_q3);
+  EXPECT_EQ(layer_types("Q3_K_S", "ffn_down"), all_q3);
+  EXPECT_EQ(layer_types("Q5_K_S", "attn_v"), all_q5);
+  EXPECT_EQ(layer_types("Q5_K_S", "ffn_down"), all_q5);
+  TypeChooser large(*find_recipe("q3_k_l"), tiny_llama_shape(), false);
+  EXPECT_EQ(large.choose("blk.0.attn_output.weight", {2048, 2048}, tensor_type::f32), tensor_type::q5_k);
+  EXPECT_EQ(large.choose("blk.0.attn_q.weight", {2048, 2048}, tensor_type::f32), tensor_type::q3_k);
+  EXPECT_EQ(large.choose("output.weight", {2048, 32000}, tensor_type::f32), tensor_type::q6_k);
+  TypeChooser small(*find_recipe("Q3_K_S"), tiny_llama_shape(), false);
+  EXPECT_EQ(small.choose("blk.0.attn_output.weight", {2048, 2048}, tensor_type::f32), tensor_type::q3_k);
+  EXPECT_EQ(find_recipe("Q3_K_S")->file_type, 11u);
+  EXPECT_EQ(find_recipe("Q3_K_L")->file_type, 13u);
+  EXPECT_EQ(find_recipe("Q4_K_S")->file_type, 14u);
+  EXPECT_EQ(find_recipe("Q5_K_S")->file_type, 16u);
+  EXPECT_FALSE(find_recipe("Q2_K_S").has_value());  // needs an importance matrix
+}
+
+// A fused attn_qkv (Phi, Bloom ...) gets one step more in the _M and _L recipes.
+TEST(Recipe, FusedQkvGetsMoreBits) {
+  const std::vector<int64_t> dims = {2048, 6144};
+  EXPECT_EQ(TypeChooser(*find_recipe("Q3_K_M"), tiny_llama_shape(), false).choose("blk.0.attn_qkv.weight", dims, tensor_type::f32),
+            tensor_type::q4_k);
+  EXPECT_EQ(TypeChooser(*find_recipe("Q3_K_L"), tiny_llama_shape(), false).choose("blk.0.attn_qkv.weight", dims, tensor_type::f32),
+            tensor_type::q4_k);
+  EXPECT_EQ(TypeChooser(*find_recipe("Q4_K_M"), tiny_llama_shape(), false).choose("blk.0.attn_qkv.weight", dims, tensor_type::f32),
+            tensor_type::q5_k);
+  EXPECT_EQ(TypeChooser(*find_recipe("Q5_K_M"), tiny_llama_shape(), false).choose("blk.0.attn_qkv.weight", dims, tensor_type::f32),
+            tensor_type::q6_k);
+  EXPECT_EQ(TypeChooser(*find_recipe("Q4_K_S"), tiny_llama_shape(), false).choose("blk.0.attn_qkv.weight", dims, tensor_type::f32),
+            tensor_type::q4_k);
 }
 
 TEST(Recipe, Q2_KGivesAttnVQ4_KWithGroupedQueries) {
