@@ -1,7 +1,8 @@
 // plexus bench MODEL: prompt processing (pp512) and generation (tg128) speed as llama-bench
 // measures them (random tokens, an empty context for each repetition, one warm-up run), next to
 // the machine's memory read bandwidth measured in the same run with the same thread count, and
-// the fraction of it that generation achieves.
+// the fraction of it that generation achieves. -t, -p and -n take comma-separated lists, as
+// llama-bench's do: every thread count runs every test, on one loaded model.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -30,9 +31,9 @@ namespace {
 
 struct BenchArgs {
   std::string model;
-  int threads = 0;
-  int n_prompt = 512;
-  int n_gen = 128;
+  std::vector<int> threads;       // empty: all cores; 0 in the list likewise
+  std::vector<int> n_prompt{512};  // 0 entries are skipped
+  std::vector<int> n_gen{128};
   int reps = 3;
   int bandwidth_mib = 512;
   double bandwidth_seconds = 1.0;
@@ -43,6 +44,8 @@ struct BenchArgs {
 
 struct TestResult {
   std::string test;  // "pp512", "tg128"
+  size_t run = 0;  // index of its thread count in the -t list
+  int threads = 0;
   int n_prompt = 0;
   int n_gen = 0;
   std::vector<double> samples;  // tokens/s per repetition
@@ -220,16 +223,37 @@ Result<TestResult> run_test(Runner& runner, bool is_prompt, int n, int reps) {
   return r;
 }
 
+bool in_range(const std::vector<int>& v, int lo, int hi) {
+  return std::all_of(v.begin(), v.end(), [&](int x) { return x >= lo && x <= hi; });
+}
+bool any_positive(const std::vector<int>& v) {
+  return std::any_of(v.begin(), v.end(), [](int x) { return x > 0; });
+}
+int max_of(const std::vector<int>& v) { return v.empty() ? 0 : *std::max_element(v.begin(), v.end()); }
+
+// What each thread count measured besides the tests.
+struct ThreadRun {
+  int threads = 0;
+  double bandwidth = 0;          // buffer read, best before loading and after unloading
+  double weights_bandwidth = 0;  // the model's own bytes, best before and after this count's tests
+};
+
 int run(const BenchArgs& args) {
-  if (args.n_prompt < 0 || args.n_gen < 0 || args.n_prompt > 65536 || args.n_gen > 65536 || args.reps < 1 || args.bandwidth_mib < 1 || args.reps > 1000 ||
+  if (!in_range(args.n_prompt, 0, 65536) || !in_range(args.n_gen, 0, 65536) || !in_range(args.threads, 0, 1024) ||
+      args.reps < 1 || args.bandwidth_mib < 1 || args.reps > 1000 ||
       !(args.bandwidth_seconds >= 0 && args.bandwidth_seconds <= 60)) {
-    return fail("-p and -n must be in 0..65536, -r in 1..1000, --bandwidth-mib >= 1, --bandwidth-seconds in 0..60");
+    return fail("-p and -n must be in 0..65536, -t in 0..1024, -r in 1..1000, --bandwidth-mib >= 1, "
+                "--bandwidth-seconds in 0..60");
   }
-  if (args.n_prompt == 0 && args.n_gen == 0) return fail("nothing to measure: -p and -n are both 0");
-  ThreadPool pool(args.threads > 0 ? args.threads : default_threads());
+  if (!any_positive(args.n_prompt) && !any_positive(args.n_gen)) return fail("nothing to measure: -p and -n are both 0");
+  std::vector<ThreadRun> runs;
+  for (int t : args.threads.empty() ? std::vector<int>{0} : args.threads) runs.push_back({t > 0 ? t : default_threads()});
 
   const size_t bw_bytes = static_cast<size_t>(args.bandwidth_mib) << 20;
-  double bandwidth = measure_read_bandwidth(pool, bw_bytes, args.bandwidth_seconds);
+  for (ThreadRun& tr : runs) {
+    ThreadPool pool(tr.threads);
+    tr.bandwidth = measure_read_bandwidth(pool, bw_bytes, args.bandwidth_seconds);
+  }
   const bool rss_reset = reset_peak_rss();
 
   auto loaded = runtime::load_model(args.model, {args.mmap ? FileLoad::map : FileLoad::huge_pages, !args.no_repack});
@@ -237,31 +261,38 @@ int run(const BenchArgs& args) {
   const runtime::LoadedModel& model = **loaded;
   if (!model.model->can_generate()) return fail("'" + args.model + "' is an encoder: it cannot generate");
   const WeightTraffic traffic = weight_traffic(*model.file);
-  double weights_bandwidth = measure_weights_read_bandwidth(pool, *model.file, args.bandwidth_seconds);
   const uint64_t model_size = model.file->file_size();
-  const int64_t capacity = std::max(args.n_prompt, args.n_gen) + 16;
-  Runner runner(model, pool, capacity);
+  const int64_t capacity = std::max(max_of(args.n_prompt), max_of(args.n_gen)) + 16;
 
   std::vector<TestResult> results;
-  if (args.n_prompt > 0) {
-    auto r = run_test(runner, true, args.n_prompt, args.reps);
-    if (!r.ok()) return fail(r.status());
-    results.push_back(std::move(*r));
-  }
-  if (args.n_gen > 0) {
-    auto r = run_test(runner, false, args.n_gen, args.reps);
-    if (!r.ok()) return fail(r.status());
-    results.push_back(std::move(*r));
+  for (size_t i = 0; i < runs.size(); ++i) {
+    ThreadRun& tr = runs[i];
+    ThreadPool pool(tr.threads);
+    tr.weights_bandwidth = measure_weights_read_bandwidth(pool, *model.file, args.bandwidth_seconds);
+    Runner runner(model, pool, capacity);
+    for (const auto& [is_prompt, sizes] : {std::pair{true, &args.n_prompt}, std::pair{false, &args.n_gen}}) {
+      for (int n : *sizes) {
+        if (n == 0) continue;
+        auto r = run_test(runner, is_prompt, n, args.reps);
+        if (!r.ok()) return fail(r.status());
+        r->run = i;
+        r->threads = tr.threads;
+        results.push_back(std::move(*r));
+      }
+    }
+    tr.weights_bandwidth = std::max(tr.weights_bandwidth, measure_weights_read_bandwidth(pool, *model.file, args.bandwidth_seconds));
   }
   const uint64_t peak = rss_reset ? current_hwm_bytes() : peak_rss_bytes();
-  weights_bandwidth = std::max(weights_bandwidth, measure_weights_read_bandwidth(pool, *model.file, args.bandwidth_seconds));
   // Measured again after the tests (the model unmapped): the better of the two is the machine's
   // figure, so a burst of other load during one measurement does not inflate the fraction.
   loaded->reset();
-  bandwidth = std::max(bandwidth, measure_read_bandwidth(pool, bw_bytes, args.bandwidth_seconds));
-
+  for (ThreadRun& tr : runs) {
+    ThreadPool pool(tr.threads);
+    tr.bandwidth = std::max(tr.bandwidth, measure_read_bandwidth(pool, bw_bytes, args.bandwidth_seconds));
+  }
   nlohmann::json out = nlohmann::json::array();
   for (const TestResult& r : results) {
+    const double bandwidth = runs[r.run].bandwidth, weights_bandwidth = runs[r.run].weights_bandwidth;
     nlohmann::json j;
     j["test"] = r.test;
     j["n_prompt"] = r.n_prompt;
@@ -270,7 +301,7 @@ int run(const BenchArgs& args) {
     j["stddev"] = r.stddev;
     j["samples_ts"] = r.samples;
     j["repetitions"] = args.reps;
-    j["threads"] = pool.size();
+    j["threads"] = r.threads;
     j["model"] = args.model;
     j["model_type"] = traffic.main_type;
     j["model_size"] = model_size;
@@ -293,15 +324,16 @@ int run(const BenchArgs& args) {
     std::printf("%s\n", out.dump(2).c_str());
     return 0;
   }
-  std::printf("model: %s (%s, %.2f GB weights read per token), %d threads, kernels %s\n", args.model.c_str(),
-              traffic.main_type.c_str(), static_cast<double>(traffic.bytes_per_token) / 1e9, pool.size(),
-              kernels::active_isa());
-  std::printf("memory read bandwidth: %.1f GB/s (%d threads, %d MiB buffer, best pass of >= 1 s before and after)\n",
-              bandwidth, pool.size(), args.bandwidth_mib);
-  std::printf("read of the model's own weights: %.1f GB/s (same threads, best pass after loading and after the tests)\n",
-              weights_bandwidth);
-  std::printf("| test   |            t/s | GFLOP/s | weights GB/s | of bandwidth | of weights read |\n");
-  std::printf("|--------|---------------:|--------:|-------------:|-------------:|----------------:|\n");
+  std::printf("model: %s (%s, %.2f GB weights read per token), kernels %s\n", args.model.c_str(),
+              traffic.main_type.c_str(), static_cast<double>(traffic.bytes_per_token) / 1e9, kernels::active_isa());
+  for (const ThreadRun& tr : runs) {
+    std::printf("memory read bandwidth: %.1f GB/s (%d threads, %d MiB buffer, best pass of >= %g s before and after)\n",
+                tr.bandwidth, tr.threads, args.bandwidth_mib, args.bandwidth_seconds);
+    std::printf("read of the model's own weights: %.1f GB/s (%d threads, best pass before and after its tests)\n",
+                tr.weights_bandwidth, tr.threads);
+  }
+  std::printf("| test   | threads |            t/s | GFLOP/s | weights GB/s | of bandwidth | of weights read |\n");
+  std::printf("|--------|--------:|---------------:|--------:|-------------:|-------------:|----------------:|\n");
   for (const auto& j : out) {
     const bool gen = j["n_gen"].get<int>() > 0;
     char gbs[32] = "", frac[32] = "", wfrac[32] = "";
@@ -310,8 +342,9 @@ int run(const BenchArgs& args) {
       std::snprintf(frac, sizeof frac, "%.0f%%", 100.0 * j["bandwidth_fraction"].get<double>());
       std::snprintf(wfrac, sizeof wfrac, "%.0f%%", 100.0 * j["weights_read_fraction"].get<double>());
     }
-    std::printf("| %-6s | %7.2f ± %5.2f | %7.1f | %12s | %12s | %15s |\n", j["test"].get<std::string>().c_str(),
-                j["tokens_per_second"].get<double>(), j["stddev"].get<double>(), j["gflops"].get<double>(), gbs, frac, wfrac);
+    std::printf("| %-6s | %7d | %7.2f ± %5.2f | %7.1f | %12s | %12s | %15s |\n", j["test"].get<std::string>().c_str(),
+                j["threads"].get<int>(), j["tokens_per_second"].get<double>(), j["stddev"].get<double>(),
+                j["gflops"].get<double>(), gbs, frac, wfrac);
   }
   std::printf("peak resident memory: %.1f MB\n", static_cast<double>(peak) / 1e6);
   return 0;
@@ -323,9 +356,13 @@ void add_bench_command(CLI::App& app) {
   auto args = std::make_shared<BenchArgs>();
   CLI::App* cmd = app.add_subcommand("bench", "Measure prompt processing and generation speed against memory bandwidth");
   cmd->add_option("model", args->model, "GGUF file")->required();
-  cmd->add_option("-t,--threads", args->threads, "Threads (default: all cores)");
-  cmd->add_option("-p,--n-prompt", args->n_prompt, "Prompt tokens per pp test (0 skips it)")->capture_default_str();
-  cmd->add_option("-n,--n-gen", args->n_gen, "Generated tokens per tg test (0 skips it)")->capture_default_str();
+  cmd->add_option("-t,--threads", args->threads, "Thread counts, comma-separated (default: all cores)")->delimiter(',');
+  cmd->add_option("-p,--n-prompt", args->n_prompt, "Prompt tokens per pp test, comma-separated (0 skips it)")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("-n,--n-gen", args->n_gen, "Generated tokens per tg test, comma-separated (0 skips it)")
+      ->delimiter(',')
+      ->capture_default_str();
   cmd->add_option("-r,--repetitions", args->reps, "Repetitions of each test")->capture_default_str();
   cmd->add_option("--bandwidth-mib", args->bandwidth_mib, "Buffer for the bandwidth measurement (MiB)")->capture_default_str();
   cmd->add_option("--bandwidth-seconds", args->bandwidth_seconds, "Minimum time of each bandwidth measurement")

@@ -108,6 +108,33 @@ TEST(PerfTools, BenchJsonShape) {
   EXPECT_GT(j[0]["gflops"].get<double>(), 0.0);
 }
 
+// Comma-separated -t, -p and -n, as llama-bench takes them: every thread count runs every test
+// (0 sizes skipped), each object carrying its own thread count and that count's bandwidths.
+TEST(PerfTools, BenchListsRunEveryThreadCountAndSize) {
+  Outcome o = plexus("bench " + synth("synth-llama-Q4_0.gguf") +
+                     " -t 1,2 -p 8,16 -n 0,4 -r 1 --bandwidth-mib 16 --bandwidth-seconds 0.02 --json");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  auto j = nlohmann::json::parse(o.out);
+  ASSERT_EQ(j.size(), 6u) << o.out;
+  const char* tests[] = {"pp8", "pp16", "tg4"};
+  for (size_t i = 0; i < j.size(); ++i) {
+    EXPECT_EQ(j[i]["threads"], i < 3 ? 1 : 2) << i;
+    EXPECT_EQ(j[i]["test"], tests[i % 3]) << i;
+    EXPECT_GT(j[i]["bandwidth_gbs"].get<double>(), 0.0);
+    EXPECT_GT(j[i]["tokens_per_second"].get<double>(), 0.0);
+  }
+  EXPECT_EQ(j[0]["bandwidth_gbs"], j[2]["bandwidth_gbs"]);  // one measurement per thread count
+
+  o = plexus("bench " + synth("synth-llama-Q4_0.gguf") + " -t 1 -p 8,8 -n 0 -r 1 --bandwidth-mib 16 --bandwidth-seconds 0.02");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_NE(o.out.find("| pp8    |       1 |"), std::string::npos) << o.out;
+  for (const char* bad : {" -t 1,-2", " -p 8,70000", " -n 4,x", " -p 0,0 -n 0"}) {
+    o = plexus("bench " + synth("synth-llama-Q4_0.gguf") + bad + " --bandwidth-mib 16");
+    EXPECT_NE(o.exit_code, 0) << bad;
+    EXPECT_EQ(o.err.rfind("error: ", 0), 0u) << bad << ": " << o.err;
+  }
+}
+
 TEST(PerfTools, BenchTextAndErrors) {
   Outcome o = plexus("bench " + synth("synth-llama-Q4_0.gguf") + " -t 1 -p 8 -n 0 -r 1 --bandwidth-mib 16 --bandwidth-seconds 0.05");
   ASSERT_EQ(o.exit_code, 0) << o.err;
