@@ -30,12 +30,15 @@ float dot_q2_k_q8_k(int64_t n, const void* w, const void* a) {
     const __m128i mins = _mm_and_si128(_mm_srli_epi16(packed, 4), m4);
     const __m256i summs = _mm256_madd_epi16(_mm256_cvtepu8_epi16(mins), load256(y[i].bsums));
     acc_min = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * f16_to_f32(x[i].dmin)), _mm256_cvtepi32_ps(summs), acc_min);
+    const pair_scales scales = prepare_pair_scales(sc);
     __m256i sumi = _mm256_setzero_si256();
+#pragma GCC unroll 2
     for (int h = 0; h < 2; ++h) {
       const __m256i q = load256(x[i].qs + 32 * h);
+#pragma GCC unroll 4
       for (int k = 0; k < 4; ++k) {
         const __m256i u = _mm256_and_si256(_mm256_srli_epi16(q, 2 * k), m3);
-        sumi = madd_scaled(sumi, u, load256(y[i].qs + 128 * h + 32 * k), group_pair_scales(sc, 8 * h + 2 * k));
+        sumi = madd_scaled(sumi, u, load256(y[i].qs + 128 * h + 32 * k), pick_pair_scales(scales, h, k));
       }
     }
     acc = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * f16_to_f32(x[i].d)), _mm256_cvtepi32_ps(sumi), acc);
@@ -55,14 +58,19 @@ float dot_q3_k_q8_k(int64_t n, const void* w, const void* a) {
     // u = q + 4 in [0, 7]: start from -4 * sum(scale * bsum).
     const __m256i offset = _mm256_madd_epi16(_mm256_cvtepi8_epi16(sc), load256(y[i].bsums));
     __m256i sumi = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(offset, 2));
-    __m256i hm = load256(x[i].hmask);  // bit (4h + k) of byte l: the high bit of element 128h + 32k + l
+    const __m256i hm = load256(x[i].hmask);  // bit (4h + k) of byte l: the high bit of element 128h + 32k + l
+    const pair_scales scales = prepare_pair_scales(sc);
+#pragma GCC unroll 2
     for (int h = 0; h < 2; ++h) {
       const __m256i q = load256(x[i].qs + 32 * h);
+#pragma GCC unroll 4
       for (int k = 0; k < 4; ++k) {
-        const __m256i high = _mm256_and_si256(_mm256_slli_epi16(hm, 2), bit2);
-        hm = _mm256_srli_epi16(hm, 1);
-        const __m256i u = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 2 * k), m3), high);
-        sumi = madd_scaled(sumi, u, load256(y[i].qs + 128 * h + 32 * k), group_pair_scales(sc, 8 * h + 2 * k));
+        // The high bit (bit 4h + k of each byte) moved to bit 2 with one shift: the 16-bit shifts
+        // by at most 5 keep each byte's bit 2 within its own byte.
+        const int bit = 4 * h + k;
+        const __m256i moved = bit < 2 ? _mm256_slli_epi16(hm, 2 - bit) : _mm256_srli_epi16(hm, bit - 2);
+        const __m256i u = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 2 * k), m3), _mm256_and_si256(moved, bit2));
+        sumi = madd_scaled(sumi, u, load256(y[i].qs + 128 * h + 32 * k), pick_pair_scales(scales, h, k));
       }
     }
     acc = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * f16_to_f32(x[i].d)), _mm256_cvtepi32_ps(sumi), acc);
@@ -125,6 +133,8 @@ float dot_q6_k_q8_k(int64_t n, const void* w, const void* a) {
     // u = q + 32 in [0, 63]: start from -32 * sum(scale * bsum).
     const __m256i offset = _mm256_madd_epi16(_mm256_cvtepi8_epi16(sc), load256(y[i].bsums));
     __m256i sumi = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(offset, 5));
+    const pair_scales scales = prepare_pair_scales(sc);
+#pragma GCC unroll 2
     for (int h = 0; h < 2; ++h) {
       const __m256i ql0 = load256(x[i].ql + 64 * h);
       const __m256i ql1 = load256(x[i].ql + 64 * h + 32);
@@ -135,9 +145,8 @@ float dot_q6_k_q8_k(int64_t n, const void* w, const void* a) {
           _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4), _mm256_and_si256(qh, m30)),
           _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4), _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30)),
       };
-      for (int k = 0; k < 4; ++k) {
-        sumi = madd_scaled(sumi, u[k], load256(y[i].qs + 128 * h + 32 * k), group_pair_scales(sc, 8 * h + 2 * k));
-      }
+#pragma GCC unroll 4
+      for (int k = 0; k < 4; ++k) sumi = madd_scaled(sumi, u[k], load256(y[i].qs + 128 * h + 32 * k), pick_pair_scales(scales, h, k));
     }
     acc = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * f16_to_f32(x[i].d)), _mm256_cvtepi32_ps(sumi), acc);
   }
