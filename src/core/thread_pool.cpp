@@ -79,7 +79,7 @@ void ThreadPool::await_change(const std::atomic<uint32_t>& value, uint32_t old, 
   // and paid a futex wake-up: 155 per token of a 1.1B model.)
   thread_local int budget_us = -1;
   if (budget_us < 0 || budget_us > spin_us_) budget_us = spin_us_;
-  const auto start = std::chrono::steady_clock::now();
+  const auto start = spin_us_ > 0 ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
   if (spin_us_ > 0) {
     // The clock is read every 64 pauses (a pause is ~10-140 cycles): the bound holds to within
     // a few microseconds without a clock call per iteration.

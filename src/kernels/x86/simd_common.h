@@ -151,7 +151,7 @@ inline __m256i group_pair_scales(__m128i s8, int g) {
 // The same lanes at one vpshufb per chunk where a row dot walks a whole super-block:
 // prepare_pair_scales widens the 16 scales once (groups 8h .. 8h + 7 in both 128-bit lanes of
 // half[h]), pick_pair_scales(p, h, k) = group_pair_scales(s8, 8h + 2k). Those dots are ALU-bound
-// even from L3 (Q3_K row dot, kernel bench from L3: +8%; 1.1B Q3_K_M tg +1-5% in three A/B pairs).
+// even from L3 (kernel bench from L3, median of 4: Q2_K +14%, Q3_K +4-7%; 1.1B Q3_K_M tg +1-5%).
 struct pair_scales {
   __m256i half[2];
 };
