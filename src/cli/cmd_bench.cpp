@@ -45,7 +45,6 @@ struct BenchArgs {
 struct TestResult {
   std::string test;  // "pp512", "tg128"
   size_t run = 0;  // index of its thread count in the -t list
-  int threads = 0;
   int n_prompt = 0;
   int n_gen = 0;
   std::vector<double> samples;  // tokens/s per repetition
@@ -276,7 +275,6 @@ int run(const BenchArgs& args) {
         auto r = run_test(runner, is_prompt, n, args.reps);
         if (!r.ok()) return fail(r.status());
         r->run = i;
-        r->threads = tr.threads;
         results.push_back(std::move(*r));
       }
     }
@@ -301,7 +299,7 @@ int run(const BenchArgs& args) {
     j["stddev"] = r.stddev;
     j["samples_ts"] = r.samples;
     j["repetitions"] = args.reps;
-    j["threads"] = r.threads;
+    j["threads"] = runs[r.run].threads;
     j["model"] = args.model;
     j["model_type"] = traffic.main_type;
     j["model_size"] = model_size;

@@ -2,7 +2,6 @@
 #include <gtest/gtest.h>
 
 #include <string>
-#include <vector>
 
 #include "quantize/recipe.h"
 
@@ -97,17 +96,14 @@ TEST(Recipe, SmallAndLargeKQuantRecipes) {
 
 // A fused attn_qkv (Phi, Bloom ...) gets one step more in the _M and _L recipes.
 TEST(Recipe, FusedQkvGetsMoreBits) {
-  const std::vector<int64_t> dims = {2048, 6144};
-  EXPECT_EQ(TypeChooser(*find_recipe("Q3_K_M"), tiny_llama_shape(), false).choose("blk.0.attn_qkv.weight", dims, tensor_type::f32),
-            tensor_type::q4_k);
-  EXPECT_EQ(TypeChooser(*find_recipe("Q3_K_L"), tiny_llama_shape(), false).choose("blk.0.attn_qkv.weight", dims, tensor_type::f32),
-            tensor_type::q4_k);
-  EXPECT_EQ(TypeChooser(*find_recipe("Q4_K_M"), tiny_llama_shape(), false).choose("blk.0.attn_qkv.weight", dims, tensor_type::f32),
-            tensor_type::q5_k);
-  EXPECT_EQ(TypeChooser(*find_recipe("Q5_K_M"), tiny_llama_shape(), false).choose("blk.0.attn_qkv.weight", dims, tensor_type::f32),
-            tensor_type::q6_k);
-  EXPECT_EQ(TypeChooser(*find_recipe("Q4_K_S"), tiny_llama_shape(), false).choose("blk.0.attn_qkv.weight", dims, tensor_type::f32),
-            tensor_type::q4_k);
+  const auto qkv_type = [](const char* recipe) {
+    return TypeChooser(*find_recipe(recipe), tiny_llama_shape(), false).choose("blk.0.attn_qkv.weight", {2048, 6144}, tensor_type::f32);
+  };
+  EXPECT_EQ(qkv_type("Q3_K_M"), tensor_type::q4_k);
+  EXPECT_EQ(qkv_type("Q3_K_L"), tensor_type::q4_k);
+  EXPECT_EQ(qkv_type("Q4_K_M"), tensor_type::q5_k);
+  EXPECT_EQ(qkv_type("Q5_K_M"), tensor_type::q6_k);
+  EXPECT_EQ(qkv_type("Q4_K_S"), tensor_type::q4_k);
 }
 
 TEST(Recipe, Q2_KGivesAttnVQ4_KWithGroupedQueries) {
