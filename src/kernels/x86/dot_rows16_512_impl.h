@@ -1,5 +1,6 @@
 // Dots of interleaved weight groups (kernels/interleave.h: 16 rows per group) with Q8_K
-// activations, in 512-bit vectors (AVX-512 F/BW + VNNI); included by avx512_dot.cpp.
+// activations (Q4_K, Q6_K) or Q8_0 ones (Q4_0, Q8_0: one float step per 32-element block), in
+// 512-bit vectors (AVX-512 F/BW + VNNI); included by avx512_dot.cpp.
 //
 // Each 64-byte run of a group holds 4 consecutive quants of 16 rows, so one vpdpbusd with the
 // matching 4 activation bytes broadcast adds those 4 products to each row's own int32 lane. A
@@ -18,6 +19,7 @@
 #define PLEXUS_X86_ROWS16 1
 
 #include "kernels/interleave.h"
+#include "kernels/x86/rows16_q8_0_panel.h"
 #include "kernels/x86/simd_common.h"
 #include "tensor/blocks.h"
 
@@ -91,11 +93,13 @@ inline void q4_k_x16_six_bits(const uint8_t (&lo)[4][16], const uint8_t (&hi)[2]
 inline __m512 u8_to_ps(const uint8_t* p) { return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(load128(p))); }
 inline __m512 s8_to_ps(const int8_t* p) { return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(load128(p))); }
 // Further ahead than the row dots' kPrefetchAhead: a group streams 16 rows' worth of bytes per
-// super-block (measured at one thread, T = 1: Q4_K 28.4 / 30.7 / 31.2 GB/s and Q6_K 17.8 / 26.1 /
-// 22.8 GB/s at 2, 8 and 16 KiB).
+// super-block (measured on a Zen 5 at one thread, T = 1: Q4_K 28.4 / 30.7 / 31.2 GB/s and Q6_K
+// 17.8 / 26.1 / 22.8 GB/s at 2, 8 and 16 KiB). Into L2 only: on a Zen 4 (kernel bench from DRAM,
+// 2 threads) Q6_K read 13.6-16 GB/s with L1 prefetches and 22-26 GB/s with L2 ones; Q4_K within
+// the noise (docs/PERFORMANCE.md, "Session 10").
 inline constexpr size_t kRows16PrefetchAhead = 8192;
 inline void prefetch_lines(const void* p, int lines) {
-  for (int i = 0; i < lines; ++i) _mm_prefetch(static_cast<const char*>(p) + kRows16PrefetchAhead + 64 * i, _MM_HINT_T0);
+  for (int i = 0; i < lines; ++i) prefetch_stream_l2(p, kRows16PrefetchAhead + 64 * static_cast<size_t>(i));
 }
 
 template <int T>
@@ -164,6 +168,90 @@ void rows16_q6_k(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_s
   for (int t = 0; t < T; ++t) _mm512_storeu_ps(out + t * out_stride, acc[t]);
 }
 
+// acc[t] += dw * d_t * (the K steps of w against token t's 4-byte runs at q_off, less the offset
+// (sum8 of the block) << offset_shift) for one 32-element block `blk` of the Q8_0 row panel.
+// Every operation but the last is on exact integers, so a token's result does not depend on T.
+template <int T, int K>
+inline void q8_0_block_steps(const __m512i (&w)[K], __m512 dw, int offset_shift, const uint8_t* a, uint64_t a_stride,
+                             uint64_t n, int64_t blk, __m512 (&acc)[T]) {
+  constexpr int kChains = T == 1 ? 4 : (T == 2 ? 2 : 1);
+#pragma GCC unroll 8
+  for (int t = 0; t < T; ++t) {
+    const uint8_t* at = a + static_cast<uint64_t>(t) * a_stride;
+    const auto* q = reinterpret_cast<const int8_t*>(at) + 32 * blk;
+    __m512i sum[kChains];
+#pragma GCC unroll 4
+    for (int c = 0; c < kChains; ++c) sum[c] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+    for (int k = 0; k < K; ++k) sum[k % kChains] = _mm512_dpbusd_epi32(sum[k % kChains], w[k], bcast32(q + 4 * k));
+#pragma GCC unroll 4
+    for (int c = 1; c < kChains; ++c) sum[0] = _mm512_add_epi32(sum[0], sum[c]);
+    int32_t offset;
+    std::memcpy(&offset, at + rows16_q8_0_sum8_off(n) + static_cast<uint64_t>(blk) * sizeof(int32_t), sizeof(offset));
+    float d;
+    std::memcpy(&d, at + rows16_q8_0_tail_off(static_cast<int64_t>(n)) + static_cast<uint64_t>(blk) * sizeof(float), sizeof(d));
+    const __m512i total = _mm512_sub_epi32(sum[0], _mm512_set1_epi32(offset << offset_shift));
+    acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total), _mm512_mul_ps(dw, _mm512_set1_ps(d)), acc[t]);
+  }
+}
+
+// Q4_0 groups: each 64-byte run p of block b holds elements 8 p + k (low nibbles) and 8 p + 4 + k
+// (high nibbles) of the 16 rows, unsigned 0..15, so vpdpbusd takes them as they are; the
+// offset of q - 8 is the panel's 8 x (sum of the block's activations).
+template <int T>
+void rows16_q4_0(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, float* out, int64_t out_stride) {
+  const auto* x = reinterpret_cast<const block_q4_0_x16*>(group);
+  const uint64_t un = static_cast<uint64_t>(n);
+  const __m512i m4 = _mm512_set1_epi8(0x0f);
+  __m512 acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+  for (int64_t i = 0; i < n / tensor::qk_k; ++i) {
+    const block_q4_0_x16& b = x[i];
+    prefetch_lines(&b, 4);  // the scales
+#pragma GCC unroll 8
+    for (int blk = 0; blk < 8; ++blk) {
+      prefetch_lines(b.qs[blk], 4);
+      __m512i w[8];
+#pragma GCC unroll 4
+      for (int p = 0; p < 4; ++p) {
+        const __m512i v = _mm512_loadu_si512(b.qs[blk][p]);
+        w[2 * p] = _mm512_and_si512(v, m4);
+        w[2 * p + 1] = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+      }
+      const __m512 dw = _mm512_cvtph_ps(load256(b.d[blk]));
+      q8_0_block_steps<T, 8>(w, dw, 0, a, a_stride, un, 8 * i + blk, acc);
+    }
+  }
+  for (int t = 0; t < T; ++t) _mm512_storeu_ps(out + t * out_stride, acc[t]);
+}
+
+// Q8_0 groups: each 64-byte run k of block b holds elements 4 k .. 4 k + 3 of the 16 rows. The
+// signed weights go to vpdpbusd as w + 128 (a sign-bit flip), and 128 x (sum of the block's
+// activations) = 16 x sum8 comes off the integer total: one instruction per 64 products, where
+// AVX2 needs four (dot_rows16_impl.h, q8_0_prepared).
+template <int T>
+void rows16_q8_0(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, float* out, int64_t out_stride) {
+  const auto* x = reinterpret_cast<const block_q8_0_x16*>(group);
+  const uint64_t un = static_cast<uint64_t>(n);
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  __m512 acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+  for (int64_t i = 0; i < n / tensor::qk_k; ++i) {
+    const block_q8_0_x16& b = x[i];
+    prefetch_lines(&b, 4);  // the scales
+#pragma GCC unroll 8
+    for (int blk = 0; blk < 8; ++blk) {
+      prefetch_lines(b.qs[blk], 8);
+      __m512i w[8];
+#pragma GCC unroll 8
+      for (int k = 0; k < 8; ++k) w[k] = _mm512_xor_si512(_mm512_loadu_si512(b.qs[blk][k]), flip);
+      const __m512 dw = _mm512_cvtph_ps(load256(b.d[blk]));
+      q8_0_block_steps<T, 8>(w, dw, 4, a, a_stride, un, 8 * i + blk, acc);
+    }
+  }
+  for (int t = 0; t < T; ++t) _mm512_storeu_ps(out + t * out_stride, acc[t]);
+}
+
 template <class Dots>
 inline void rows16_chunked(Dots dots, int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, int64_t n_tok,
                            float* out, int64_t out_stride) {
@@ -196,6 +284,19 @@ struct q6_k_rows16 {
   }
 };
 
+struct q4_0_rows16 {
+  template <int T>
+  void run(int64_t n, const uint8_t* g, const uint8_t* a, uint64_t as, float* o, int64_t os) const {
+    rows16_q4_0<T>(n, g, a, as, o, os);
+  }
+};
+struct q8_0_rows16 {
+  template <int T>
+  void run(int64_t n, const uint8_t* g, const uint8_t* a, uint64_t as, float* o, int64_t os) const {
+    rows16_q8_0<T>(n, g, a, as, o, os);
+  }
+};
+
 void rows16_dots_q4_k(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, int64_t n_tok, float* out,
                       int64_t out_stride) {
   rows16_chunked(q4_k_rows16{}, n, group, a, a_stride, n_tok, out, out_stride);
@@ -203,6 +304,14 @@ void rows16_dots_q4_k(int64_t n, const uint8_t* group, const uint8_t* a, uint64_
 void rows16_dots_q6_k(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, int64_t n_tok, float* out,
                       int64_t out_stride) {
   rows16_chunked(q6_k_rows16{}, n, group, a, a_stride, n_tok, out, out_stride);
+}
+void rows16_dots_q4_0(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, int64_t n_tok, float* out,
+                      int64_t out_stride) {
+  rows16_chunked(q4_0_rows16{}, n, group, a, a_stride, n_tok, out, out_stride);
+}
+void rows16_dots_q8_0(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, int64_t n_tok, float* out,
+                      int64_t out_stride) {
+  rows16_chunked(q8_0_rows16{}, n, group, a, a_stride, n_tok, out, out_stride);
 }
 
 }  // namespace

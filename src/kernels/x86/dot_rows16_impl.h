@@ -2,8 +2,7 @@
 // activations (Q4_K, Q6_K) or Q8_0 ones (Q4_0, Q8_0), in 256-bit vectors without VNNI (AVX2);
 // included by avx2_dot.cpp. Q4_0 works as Q4_K below, with one float step per 32-element block
 // (its own scale) instead of per super-block; Q8_0 likewise, with signed weights (see
-// q8_0_prepared). Neither has an AVX-512 counterpart yet (none of this project's machines has
-// AVX-512 at present to measure one on), so AVX-512 keeps them in rows.
+// q8_0_prepared).
 //
 // A 64-byte run of a group holds 4 consecutive quants of 16 rows; its first 32 bytes are rows 0..7
 // and its last 32 bytes rows 8..15 (the two "halves"). One vpmaddubsw of a half with the matching
@@ -22,6 +21,7 @@
 #define PLEXUS_X86_ROWS16 1
 
 #include "kernels/interleave.h"
+#include "kernels/x86/rows16_q8_0_panel.h"
 #include "kernels/x86/simd_common.h"
 #include "tensor/blocks.h"
 
@@ -70,7 +70,7 @@ inline void unpack_nibble_runs(const uint8_t (&runs)[4][64], uint8_t (&q)[8][64]
   const __m256i m4 = _mm256_set1_epi8(0x0f);
 #pragma GCC unroll 4
   for (int p = 0; p < 4; ++p) {
-    _mm_prefetch(reinterpret_cast<const char*>(runs[p]) + kRows16PrefetchAhead, _MM_HINT_T0);
+    prefetch_stream(runs[p], kRows16PrefetchAhead);
     for (int h = 0; h < 2; ++h) {
       const __m256i v = load256(runs[p] + 32 * h);
       _mm256_store_si256(reinterpret_cast<__m256i*>(q[2 * p] + 32 * h), _mm256_and_si256(v, m4));
@@ -85,7 +85,7 @@ inline void add_nibble_runs(const uint8_t (&runs)[4][64], const int8_t* x, __m25
   const __m256i m4 = _mm256_set1_epi8(0x0f);
 #pragma GCC unroll 4
   for (int p = 0; p < 4; ++p) {
-    _mm_prefetch(reinterpret_cast<const char*>(runs[p]) + kRows16PrefetchAhead, _MM_HINT_T0);
+    prefetch_stream(runs[p], kRows16PrefetchAhead);
     const __m256i x0 = bcast4(x + 8 * p), x1 = bcast4(x + 8 * p + 4);
     for (int h = 0; h < 2; ++h) {
       const __m256i v = load256(runs[p] + 32 * h);
@@ -111,7 +111,7 @@ inline void unpack_q4_k(const block_q4_k_x16& b, q4_k_prepared& s) {
 // The scales, mins and d of a Q4_K group's super-block (s.q untouched).
 inline void prepare_scales_q4_k(const block_q4_k_x16& b, q4_k_prepared& s) {
   for (int line = 0; line < 3; ++line) {  // d, dmin and the scales: 160 bytes
-    _mm_prefetch(reinterpret_cast<const char*>(&b) + 64 * line + kRows16PrefetchAhead, _MM_HINT_T0);
+    prefetch_stream(&b, kRows16PrefetchAhead + 64 * line);
   }
   const __m128i low4 = _mm_set1_epi8(0x0f), low2 = _mm_set1_epi8(3);
   __m128i sc[8], mn[8];  // six-bit values, byte r = row r
@@ -245,8 +245,7 @@ inline void q6_k_steps(const block_q6_k_x16& b, int j, int h, __m256i (&w)[4]) {
 // DRAM, best of 6, three pairs: 1 thread 13.5 / 14.1 / 14.7 against 11.3 / 11.2 / 11.9 GB/s;
 // 2 threads 22.2 / 20.4 / 21.3 against 20.4 / 18.1 / 20.5).
 inline void prefetch_q6_k_lines(const block_q6_k_x16& b, int j) {
-  const char* next = reinterpret_cast<const char*>(&b) + kRows16PrefetchAhead + 64 * (5 + 3 * j);
-  for (int line = 0; line < 3; ++line) _mm_prefetch(next + 64 * line, _MM_HINT_T0);
+  for (int line = 0; line < 3; ++line) prefetch_stream(&b, kRows16PrefetchAhead + 64 * (5 + 3 * j + line));
 }
 static_assert(64 * (5 + 3 * 16) >= sizeof(block_q6_k_x16) + 32, "the prefetches must cover a group's lines");
 
@@ -265,7 +264,7 @@ inline void unpack_q6_k(const block_q6_k_x16& b, q6_k_prepared& s) {
 // d of a Q6_K group's super-block, enough for q6_k_single.
 inline void prepare_d_q6_k(const block_q6_k_x16& b, q6_k_prepared& s) {
   for (int line = 0; line < 5; ++line) {  // d and the scales: 288 bytes
-    _mm_prefetch(reinterpret_cast<const char*>(&b) + 64 * line + kRows16PrefetchAhead, _MM_HINT_T0);
+    prefetch_stream(&b, kRows16PrefetchAhead + 64 * line);
   }
   for (int h = 0; h < 2; ++h) s.d[h] = _mm256_cvtph_ps(load128(b.d + 8 * h));
 }
@@ -273,7 +272,7 @@ inline void prepare_d_q6_k(const block_q6_k_x16& b, q6_k_prepared& s) {
 // The scales and d of a Q6_K group's super-block (s.q untouched).
 inline void prepare_scales_q6_k(const block_q6_k_x16& b, q6_k_prepared& s) {
   for (int line = 0; line < 5; ++line) {  // d and the scales: 288 bytes
-    _mm_prefetch(reinterpret_cast<const char*>(&b) + 64 * line + kRows16PrefetchAhead, _MM_HINT_T0);
+    prefetch_stream(&b, kRows16PrefetchAhead + 64 * line);
   }
   for (int j = 0; j < 16; ++j) {
     const __m128i sc = load128(b.sc[j]);
@@ -354,39 +353,6 @@ inline void q6_k_tokens(const q6_k_prepared& s, const uint8_t* a, uint64_t a_str
   }
 }
 
-// Row panel of a rows16 Q4_0 or Q8_0 matmul (from the Q8_0 row): the n quants, then float d of
-// each 32-element block, then int32 8 x (sum of the block's quants): the offset of Q4_0's q - 8
-// (Q8_0 does not read it).
-#define PLEXUS_X86_ROWS16_Q8_0_ACTS 1
-inline uint64_t rows16_q8_0_tail_off(int64_t n) { return static_cast<uint64_t>(n); }  // where the d start
-inline uint64_t rows16_q8_0_sum8_off(uint64_t n) { return n + n / 32 * sizeof(float); }
-uint64_t rows16_q8_0_act_bytes(int64_t n) {
-  return rows16_q8_0_sum8_off(static_cast<uint64_t>(n)) + static_cast<uint64_t>(n / 32) * sizeof(int32_t);
-}
-void pack_rows16_acts_q8_0(const uint8_t* src, int64_t n, uint8_t* panel) {
-  const auto* y = reinterpret_cast<const tensor::block_q8_0*>(src);
-  auto* d = reinterpret_cast<float*>(panel + rows16_q8_0_tail_off(n));
-  auto* sum8 = reinterpret_cast<int32_t*>(panel + rows16_q8_0_sum8_off(static_cast<uint64_t>(n)));
-  for (int64_t b = 0; b < n / 32; ++b) {
-    std::memcpy(panel + 32 * b, y[b].qs, 32);
-    d[b] = f16_to_f32(y[b].d);
-    int32_t sum = 0;
-    for (int k = 0; k < 32; ++k) sum += y[b].qs[k];
-    sum8[b] = 8 * sum;
-  }
-}
-
-// What group i (256 columns) reads of a token's panel `a` of n columns (n = tail_off).
-struct q8_0_panel_part {
-  const int8_t* q;       // 256 quants
-  const float* d;        // 8 block scales
-  const int32_t* sum8;   // 8 block offsets
-};
-inline q8_0_panel_part q8_0_panel(const uint8_t* a, uint64_t n, int64_t i) {
-  return {reinterpret_cast<const int8_t*>(a) + 256 * i, reinterpret_cast<const float*>(a + n) + 8 * i,
-          reinterpret_cast<const int32_t*>(a + rows16_q8_0_sum8_off(n)) + 8 * i};
-}
-
 // One group of Q4_0 (8 blocks of 16 rows), prepared for every token.
 struct q4_0_prepared {
   alignas(32) uint8_t q[8][8][64];  // [block][step k][4 r + b]: element 4 k + b of the block, row r
@@ -397,7 +363,7 @@ struct q4_0_prepared {
 template <class Block, class Prepared>
 inline void prepare_d_blocks(const Block& b, Prepared& s) {
   for (int line = 0; line < 4; ++line) {  // the scales: 256 bytes
-    _mm_prefetch(reinterpret_cast<const char*>(&b) + 64 * line + kRows16PrefetchAhead, _MM_HINT_T0);
+    prefetch_stream(&b, kRows16PrefetchAhead + 64 * line);
   }
   for (int blk = 0; blk < 8; ++blk) {
     for (int h = 0; h < 2; ++h) s.d[blk][h] = _mm256_cvtph_ps(load128(b.d[blk] + 8 * h));
@@ -467,7 +433,7 @@ inline void unpack_q8_0(const block_q8_0_x16& b, q8_0_prepared& s) {
 #pragma GCC unroll 8
   for (int blk = 0; blk < 8; ++blk) {
     for (int k = 0; k < 8; ++k) {
-      _mm_prefetch(reinterpret_cast<const char*>(b.qs[blk][k]) + kRows16PrefetchAhead, _MM_HINT_T0);  // one line per step
+      prefetch_stream(b.qs[blk][k], kRows16PrefetchAhead);  // one line per step
       for (int h = 0; h < 2; ++h) {
         _mm256_store_si256(reinterpret_cast<__m256i*>(s.abs_q[blk][k] + 32 * h), _mm256_abs_epi8(load256(b.qs[blk][k] + 32 * h)));
       }
@@ -489,7 +455,7 @@ inline void q8_0_single(const block_q8_0_x16& b, const q8_0_prepared& s, const u
     __m256i acc32[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
 #pragma GCC unroll 8
     for (int k = 0; k < 8; ++k) {
-      _mm_prefetch(reinterpret_cast<const char*>(b.qs[blk][k]) + kRows16PrefetchAhead, _MM_HINT_T0);  // one line per step
+      prefetch_stream(b.qs[blk][k], kRows16PrefetchAhead);  // one line per step
       const __m256i xk = bcast4(x.q + 32 * blk + 4 * k);
       for (int h = 0; h < 2; ++h) {
         const __m256i w = load256(b.qs[blk][k] + 32 * h);

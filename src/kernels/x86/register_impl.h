@@ -56,7 +56,7 @@ void add_dot_kernels(isa_kernels& set) {
     tensor_type type;
     rows16_dots_fn dots;
   } rows16_q8_0_acts[] = {{tensor_type::q4_0, rows16_dots_q4_0}, {tensor_type::q8_0, rows16_dots_q8_0}};
-  for (const auto& e : rows16_q8_0_acts) {  // interleaved Q4_0 / Q8_0 groups against Q8_0 activations (AVX2 only)
+  for (const auto& e : rows16_q8_0_acts) {  // interleaved Q4_0 / Q8_0 groups against Q8_0 activations
     type_kernels& k = set.types[static_cast<int>(e.type)];
     k.rows16_dots = e.dots;
     k.rows16_act_bytes = rows16_q8_0_act_bytes;
