@@ -112,7 +112,7 @@ void interleave_q6_k(const block_q6_k* const row[16], block_q6_k_x16& g) {
       // with l = 16 (j % 2) + the element's offset.
       const int h = j / 8, c = (j % 8) / 2, l = 16 * (j % 2);
       for (int p = 0; p < 2; ++p) {
-        store_u32(&g.ql[j][p][4 * r], pack_nibble_pairs(b.ql + 64 * h + 32 * (c % 2) + l + 8 * p, c >= 2));
+        store_u32(&g.q[j].ql[p][4 * r], pack_nibble_pairs(b.ql + 64 * h + 32 * (c % 2) + l + 8 * p, c >= 2));
       }
       uint32_t top[4];  // top[c'] byte k: the top two bits of element 16 j + 4 c' + k
       for (int cc = 0; cc < 4; ++cc) {
@@ -120,7 +120,7 @@ void interleave_q6_k(const block_q6_k* const row[16], block_q6_k_x16& g) {
         std::memcpy(&v, b.qh + 32 * h + l + 4 * cc, sizeof(v));
         top[cc] = (v >> (2 * c)) & 0x03030303u;
       }
-      store_u32(&g.qh[j][4 * r], top[0] | (top[1] << 2) | (top[2] << 4) | (top[3] << 6));
+      store_u32(&g.q[j].qh[4 * r], top[0] | (top[1] << 2) | (top[2] << 4) | (top[3] << 6));
     }
   }
 }
@@ -135,9 +135,9 @@ void deinterleave_q6_k(const block_q6_k_x16& g, block_q6_k* const row[16]) {
       for (int c = 0; c < 4; ++c) {
         for (int k = 0; k < 4; ++k) {
           const int e = 16 * j + 4 * c + k;
-          const uint8_t lo_byte = g.ql[j][c / 2][4 * r + k];
+          const uint8_t lo_byte = g.q[j].ql[c / 2][4 * r + k];
           const int low = c % 2 == 0 ? lo_byte & 0x0f : lo_byte >> 4;
-          q6_k_set(b, e, low | (((g.qh[j][4 * r + k] >> (2 * c)) & 3) << 4));
+          q6_k_set(b, e, low | (((g.q[j].qh[4 * r + k] >> (2 * c)) & 3) << 4));
         }
       }
     }

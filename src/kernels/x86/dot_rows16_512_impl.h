@@ -92,15 +92,12 @@ inline void q4_k_x16_six_bits(const uint8_t (&lo)[4][16], const uint8_t (&hi)[2]
 
 inline __m512 u8_to_ps(const uint8_t* p) { return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(load128(p))); }
 inline __m512 s8_to_ps(const int8_t* p) { return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(load128(p))); }
-// Further ahead than the row dots' kPrefetchAhead: a group streams 16 rows' worth of bytes per
-// super-block (measured on a Zen 5 at one thread, T = 1: Q4_K 28.4 / 30.7 / 31.2 GB/s and Q6_K
-// 17.8 / 26.1 / 22.8 GB/s at 2, 8 and 16 KiB). Into L2 only: on a Zen 4 (kernel bench from DRAM,
-// 2 threads) Q6_K read 13.6-16 GB/s with L1 prefetches and 22-26 GB/s with L2 ones; Q4_K within
-// the noise (docs/PERFORMANCE.md, "Session 10").
-inline constexpr size_t kRows16PrefetchAhead = 8192;
-inline void prefetch_lines(const void* p, int lines) {
-  for (int i = 0; i < lines; ++i) prefetch_stream_l2(p, kRows16PrefetchAhead + 64 * static_cast<size_t>(i));
-}
+// No software prefetches: every group is one ascending stream (Q6_K's steps keep their ql and qh
+// bytes adjacent for that), which the hardware prefetchers follow. Kernel bench from DRAM on a
+// Zen 4, 2 threads, two alternations (GB/s, 2048x2048 and 5632x2048): none Q4_0 27.6-31.7,
+// Q6_K 28.1-30.7, Q8_0 28.0-31.7; prefetcht1 8 KiB ahead Q4_0 25.0-27.5, Q6_K 22.2-25.7, Q8_0
+// 25.8-26.8; prefetcht0 4 KiB ahead lower still. (A Zen 5 earlier preferred prefetcht0 8 KiB
+// ahead over 2 and 16 KiB; none was not measured there.)
 
 template <int T>
 void rows16_q4_k(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, float* out, int64_t out_stride) {
@@ -111,14 +108,12 @@ void rows16_q4_k(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_s
   for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
   for (int64_t i = 0; i < n / tensor::qk_k; ++i) {
     const block_q4_k_x16& b = x[i];
-    prefetch_lines(&b, 4);
     alignas(64) uint8_t sc[128], mn[128];
     q4_k_x16_six_bits(b.sc_lo, b.sc_hi, sc);
     q4_k_x16_six_bits(b.m_lo, b.m_hi, mn);
     const __m512 d = _mm512_cvtph_ps(load256(b.d)), dmin = _mm512_cvtph_ps(load256(b.dmin));
 #pragma GCC unroll 8
     for (int j = 0; j < 8; ++j) {
-      prefetch_lines(b.qs[j], 4);
       __m512i w[8];
 #pragma GCC unroll 4
       for (int p = 0; p < 4; ++p) {
@@ -145,14 +140,11 @@ void rows16_q6_k(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_s
   for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
   for (int64_t i = 0; i < n / tensor::qk_k; ++i) {
     const block_q6_k_x16& b = x[i];
-    prefetch_lines(&b, 5);
     const __m512 d = _mm512_cvtph_ps(load256(b.d));
 #pragma GCC unroll 16
     for (int j = 0; j < 16; ++j) {
-      prefetch_lines(b.ql[j], 2);
-      prefetch_lines(b.qh[j], 1);
-      const __m512i lo0 = _mm512_loadu_si512(b.ql[j][0]), lo1 = _mm512_loadu_si512(b.ql[j][1]);
-      const __m512i hi = _mm512_loadu_si512(b.qh[j]);
+      const __m512i lo0 = _mm512_loadu_si512(b.q[j].ql[0]), lo1 = _mm512_loadu_si512(b.q[j].ql[1]);
+      const __m512i hi = _mm512_loadu_si512(b.q[j].qh);
       const __m512i w[4] = {
           _mm512_or_si512(_mm512_and_si512(lo0, m4), _mm512_and_si512(_mm512_slli_epi16(hi, 4), m30)),
           _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(lo0, 4), m4), _mm512_and_si512(_mm512_slli_epi16(hi, 2), m30)),
@@ -207,10 +199,8 @@ void rows16_q4_0(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_s
   for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
   for (int64_t i = 0; i < n / tensor::qk_k; ++i) {
     const block_q4_0_x16& b = x[i];
-    prefetch_lines(&b, 4);  // the scales
 #pragma GCC unroll 8
     for (int blk = 0; blk < 8; ++blk) {
-      prefetch_lines(b.qs[blk], 4);
       __m512i w[8];
 #pragma GCC unroll 4
       for (int p = 0; p < 4; ++p) {
@@ -238,10 +228,8 @@ void rows16_q8_0(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_s
   for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
   for (int64_t i = 0; i < n / tensor::qk_k; ++i) {
     const block_q8_0_x16& b = x[i];
-    prefetch_lines(&b, 4);  // the scales
 #pragma GCC unroll 8
     for (int blk = 0; blk < 8; ++blk) {
-      prefetch_lines(b.qs[blk], 8);
       __m512i w[8];
 #pragma GCC unroll 8
       for (int k = 0; k < 8; ++k) w[k] = _mm512_xor_si512(_mm512_loadu_si512(b.qs[blk][k]), flip);

@@ -233,17 +233,17 @@ struct q6_k_prepared {
 // Sub-block j, half h of a Q6_K group as unsigned quants (q + 32) for steps k = 0..3.
 inline void q6_k_steps(const block_q6_k_x16& b, int j, int h, __m256i (&w)[4]) {
   const __m256i m4 = _mm256_set1_epi8(0x0f), m30 = _mm256_set1_epi8(0x30);
-  const __m256i lo0 = load256(b.ql[j][0] + 32 * h), lo1 = load256(b.ql[j][1] + 32 * h), hi = load256(b.qh[j] + 32 * h);
+  const __m256i lo0 = load256(b.q[j].ql[0] + 32 * h), lo1 = load256(b.q[j].ql[1] + 32 * h), hi = load256(b.q[j].qh + 32 * h);
   w[0] = _mm256_or_si256(_mm256_and_si256(lo0, m4), _mm256_and_si256(_mm256_slli_epi16(hi, 4), m30));
   w[1] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(lo0, 4), m4), _mm256_and_si256(_mm256_slli_epi16(hi, 2), m30));
   w[2] = _mm256_or_si256(_mm256_and_si256(lo1, m4), _mm256_and_si256(hi, m30));
   w[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(lo1, 4), m4), _mm256_and_si256(_mm256_srli_epi16(hi, 2), m30));
 }
 // Step j's share of a Q6_K group's quant bytes: 3 of its 48 quant lines after the 5 that prepare_*
-// ask for, in address order rather than by the step's ql/qh runs, which the hardware prefetchers
-// follow better when the group streams from memory (kernel bench, Q6_K 5632x2048 n:1 from
-// DRAM, best of 6, three pairs: 1 thread 13.5 / 14.1 / 14.7 against 11.3 / 11.2 / 11.9 GB/s;
-// 2 threads 22.2 / 20.4 / 21.3 against 20.4 / 18.1 / 20.5).
+// ask for, in address order (kernel bench, Q6_K 5632x2048 n:1 from DRAM on a Zen 3, best of 6,
+// three pairs, when ql and qh were two regions: 1 thread 13.5 / 14.1 / 14.7 against 11.3 / 11.2 /
+// 11.9 GB/s by the step's runs; 2 threads 22.2 / 20.4 / 21.3 against 20.4 / 18.1 / 20.5). With
+// a step's bytes now adjacent, these are about the step's own lines.
 inline void prefetch_q6_k_lines(const block_q6_k_x16& b, int j) {
   for (int line = 0; line < 3; ++line) prefetch_stream(&b, kRows16PrefetchAhead + 64 * (5 + 3 * j + line));
 }
