@@ -216,22 +216,8 @@ inline void dots_kquant_512(int64_t n, const void* w, const uint8_t* a, uint64_t
 // Any number of tokens: chunks of 8, then one instance for the rest.
 template <class Unpacker>
 void dots_chunked(int64_t n, const void* w, const uint8_t* a, uint64_t a_stride, int64_t n_tok, float* out, int64_t out_stride) {
-  int64_t t = 0;
-  for (; t + 8 <= n_tok; t += 8) {
-    dots_kquant_512<Unpacker, 8>(n, w, a + static_cast<uint64_t>(t) * a_stride, a_stride, out + t * out_stride, out_stride);
-  }
-  const uint8_t* at = a + static_cast<uint64_t>(t) * a_stride;
-  float* ot = out + t * out_stride;
-  switch (n_tok - t) {
-    case 7: dots_kquant_512<Unpacker, 7>(n, w, at, a_stride, ot, out_stride); break;
-    case 6: dots_kquant_512<Unpacker, 6>(n, w, at, a_stride, ot, out_stride); break;
-    case 5: dots_kquant_512<Unpacker, 5>(n, w, at, a_stride, ot, out_stride); break;
-    case 4: dots_kquant_512<Unpacker, 4>(n, w, at, a_stride, ot, out_stride); break;
-    case 3: dots_kquant_512<Unpacker, 3>(n, w, at, a_stride, ot, out_stride); break;
-    case 2: dots_kquant_512<Unpacker, 2>(n, w, at, a_stride, ot, out_stride); break;
-    case 1: dots_kquant_512<Unpacker, 1>(n, w, at, a_stride, ot, out_stride); break;
-    default: break;
-  }
+  for_token_tiles(n_tok, a, a_stride, out, out_stride,
+                  [&]<int T>(const uint8_t* at, float* ot) { dots_kquant_512<Unpacker, T>(n, w, at, a_stride, ot, out_stride); });
 }
 
 template <class Unpacker>

@@ -19,6 +19,7 @@
 #define PLEXUS_X86_ROWS16 1
 
 #include "kernels/interleave.h"
+#include "kernels/x86/isa_kernels.h"
 #include "kernels/x86/rows16_q8_0_panel.h"
 #include "kernels/x86/simd_common.h"
 #include "tensor/blocks.h"
@@ -240,67 +241,29 @@ void rows16_q8_0(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_s
   for (int t = 0; t < T; ++t) _mm512_storeu_ps(out + t * out_stride, acc[t]);
 }
 
-template <class Dots>
-inline void rows16_chunked(Dots dots, int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, int64_t n_tok,
-                           float* out, int64_t out_stride) {
-  int64_t t = 0;
-  for (; t + 8 <= n_tok; t += 8) dots.template run<8>(n, group, a + static_cast<uint64_t>(t) * a_stride, a_stride, out + t * out_stride, out_stride);
-  const uint8_t* at = a + static_cast<uint64_t>(t) * a_stride;
-  float* ot = out + t * out_stride;
-  switch (n_tok - t) {
-    case 7: dots.template run<7>(n, group, at, a_stride, ot, out_stride); break;
-    case 6: dots.template run<6>(n, group, at, a_stride, ot, out_stride); break;
-    case 5: dots.template run<5>(n, group, at, a_stride, ot, out_stride); break;
-    case 4: dots.template run<4>(n, group, at, a_stride, ot, out_stride); break;
-    case 3: dots.template run<3>(n, group, at, a_stride, ot, out_stride); break;
-    case 2: dots.template run<2>(n, group, at, a_stride, ot, out_stride); break;
-    case 1: dots.template run<1>(n, group, at, a_stride, ot, out_stride); break;
-    default: break;
-  }
+enum class rows16_kind { q4_k, q6_k, q4_0, q8_0 };
+
+// One group against T tokens, with the kernel of `Kind`.
+template <rows16_kind Kind, int T>
+inline void rows16_tile(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, float* out, int64_t out_stride) {
+  if constexpr (Kind == rows16_kind::q4_k) rows16_q4_k<T>(n, group, a, a_stride, out, out_stride);
+  if constexpr (Kind == rows16_kind::q6_k) rows16_q6_k<T>(n, group, a, a_stride, out, out_stride);
+  if constexpr (Kind == rows16_kind::q4_0) rows16_q4_0<T>(n, group, a, a_stride, out, out_stride);
+  if constexpr (Kind == rows16_kind::q8_0) rows16_q8_0<T>(n, group, a, a_stride, out, out_stride);
 }
 
-struct q4_k_rows16 {
-  template <int T>
-  void run(int64_t n, const uint8_t* g, const uint8_t* a, uint64_t as, float* o, int64_t os) const {
-    rows16_q4_k<T>(n, g, a, as, o, os);
-  }
-};
-struct q6_k_rows16 {
-  template <int T>
-  void run(int64_t n, const uint8_t* g, const uint8_t* a, uint64_t as, float* o, int64_t os) const {
-    rows16_q6_k<T>(n, g, a, as, o, os);
-  }
-};
+// The rows16_dots_fn of each type: tokens 8 at a time, then the rest in one tile.
+template <rows16_kind Kind>
+void rows16_dots(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, int64_t n_tok, float* out,
+                 int64_t out_stride) {
+  for_token_tiles(n_tok, a, a_stride, out, out_stride,
+                  [&]<int T>(const uint8_t* at, float* ot) { rows16_tile<Kind, T>(n, group, at, a_stride, ot, out_stride); });
+}
 
-struct q4_0_rows16 {
-  template <int T>
-  void run(int64_t n, const uint8_t* g, const uint8_t* a, uint64_t as, float* o, int64_t os) const {
-    rows16_q4_0<T>(n, g, a, as, o, os);
-  }
-};
-struct q8_0_rows16 {
-  template <int T>
-  void run(int64_t n, const uint8_t* g, const uint8_t* a, uint64_t as, float* o, int64_t os) const {
-    rows16_q8_0<T>(n, g, a, as, o, os);
-  }
-};
-
-void rows16_dots_q4_k(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, int64_t n_tok, float* out,
-                      int64_t out_stride) {
-  rows16_chunked(q4_k_rows16{}, n, group, a, a_stride, n_tok, out, out_stride);
-}
-void rows16_dots_q6_k(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, int64_t n_tok, float* out,
-                      int64_t out_stride) {
-  rows16_chunked(q6_k_rows16{}, n, group, a, a_stride, n_tok, out, out_stride);
-}
-void rows16_dots_q4_0(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, int64_t n_tok, float* out,
-                      int64_t out_stride) {
-  rows16_chunked(q4_0_rows16{}, n, group, a, a_stride, n_tok, out, out_stride);
-}
-void rows16_dots_q8_0(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, int64_t n_tok, float* out,
-                      int64_t out_stride) {
-  rows16_chunked(q8_0_rows16{}, n, group, a, a_stride, n_tok, out, out_stride);
-}
+constexpr rows16_dots_fn rows16_dots_q4_k = rows16_dots<rows16_kind::q4_k>;
+constexpr rows16_dots_fn rows16_dots_q6_k = rows16_dots<rows16_kind::q6_k>;
+constexpr rows16_dots_fn rows16_dots_q4_0 = rows16_dots<rows16_kind::q4_0>;
+constexpr rows16_dots_fn rows16_dots_q8_0 = rows16_dots<rows16_kind::q8_0>;
 
 }  // namespace
 }  // namespace plexus::kernels::x86::PLEXUS_X86_NS

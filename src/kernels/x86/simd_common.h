@@ -60,6 +60,27 @@ inline void prefetch_ahead(const void* p, size_t bytes) {
   for (size_t off = 0; off < bytes; off += 64) prefetch_stream(p, kPrefetchAhead + off);
 }
 
+// Runs tile.template operator()<T>(a_t, out_t) over n_tok tokens: tiles of 8 tokens, then one
+// tile of the rest (T = 1..7), token t's activations at a + t * a_stride and outputs at
+// out + t * out_stride. Lets the multi-token dots instantiate one kernel per tile size.
+template <class Tile>
+inline void for_token_tiles(int64_t n_tok, const uint8_t* a, uint64_t a_stride, float* out, int64_t out_stride, Tile tile) {
+  int64_t t = 0;
+  for (; t + 8 <= n_tok; t += 8) tile.template operator()<8>(a + static_cast<uint64_t>(t) * a_stride, out + t * out_stride);
+  const uint8_t* at = a + static_cast<uint64_t>(t) * a_stride;
+  float* ot = out + t * out_stride;
+  switch (n_tok - t) {
+    case 7: tile.template operator()<7>(at, ot); break;
+    case 6: tile.template operator()<6>(at, ot); break;
+    case 5: tile.template operator()<5>(at, ot); break;
+    case 4: tile.template operator()<4>(at, ot); break;
+    case 3: tile.template operator()<3>(at, ot); break;
+    case 2: tile.template operator()<2>(at, ot); break;
+    case 1: tile.template operator()<1>(at, ot); break;
+    default: break;
+  }
+}
+
 inline __m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 inline __m128i load128(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
 
