@@ -511,7 +511,7 @@ std::string tool_call_stream::push(std::string_view text) {
   std::string_view bare;  // characters that start a call when they open the output
   switch (format_) {
     case tool_call_format::hermes: break;
-    case tool_call_format::llama3: marker = kPythonTag; bare = "{"; break;
+    case tool_call_format::llama3: marker = kPythonTag; bare = "{["; break;  // parse_llama3 reads an array of calls too
     case tool_call_format::mistral:  // parse_mistral reads a bare array of calls in both forms
     case tool_call_format::mistral_args: marker = kMistralCalls; bare = "["; break;
     case tool_call_format::pythonic: marker = kPythonStart; bare = "[{"; break;  // '{': the JSON form

@@ -258,15 +258,17 @@ TEST(ToolCallStream, HoldsBackMarkersAndFindsCalls) {
   auto [r3, e3] = stream_all("[TOOL_CALLS]f[ARGS]{\"x\": \"y\"}", tool_call_format::mistral_args, 4);
   EXPECT_EQ(r3, "");
   ASSERT_EQ(e3.calls.size(), 1u);
-  // mistral_args: a bare JSON array of calls (the control token dropped) is held and parsed, as
+  // llama3 and mistral_args: a bare JSON array of calls (no control token) is held and parsed, as
   // the whole-output parse reads it (found by fuzz_tool_calls: the stream released it as content).
   const std::string bare_array = " [{\"name\": \"fTOO\", \"a[ARGS]nts\": {\"X\": \"y\"}}]";
-  const tool_call_result whole = parse_tool_calls(bare_array, tool_call_format::mistral_args);
-  ASSERT_EQ(whole.calls.size(), 1u);
-  for (size_t step : {1u, 23u, 1000u}) {
-    auto [released, end] = stream_all(bare_array, tool_call_format::mistral_args, step);
-    EXPECT_EQ(released, "") << step;
-    EXPECT_EQ(end.calls.size(), whole.calls.size()) << step;
+  for (tool_call_format format : {tool_call_format::llama3, tool_call_format::mistral, tool_call_format::mistral_args}) {
+    const tool_call_result whole = parse_tool_calls(bare_array, format);
+    ASSERT_EQ(whole.calls.size(), 1u) << static_cast<int>(format);
+    for (size_t step : {1u, 22u, 23u, 1000u}) {
+      auto [released, end] = stream_all(bare_array, format, step);
+      EXPECT_EQ(released, "") << static_cast<int>(format) << " " << step;
+      EXPECT_EQ(end.calls.size(), whole.calls.size()) << static_cast<int>(format) << " " << step;
+    }
   }
 }
 
