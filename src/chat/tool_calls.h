@@ -69,8 +69,9 @@ std::string make_tool_call_id();
 
 // Streaming: text is pushed as it is generated; push() returns the part that is certainly
 // content. Text that may start a tool call (a marker or a prefix of one; also output whose first
-// non-space character opens a call: '{' for llama3, '[' for mistral, '[' or '{' for pythonic) is
-// held back until finish(), which parses it and returns the rest of the content and the calls.
+// non-space character opens a call: '{' or '[' for llama3 and pythonic, '[' for mistral and
+// mistral_args) is held back until finish(), which parses it and returns the rest of the content
+// and the calls.
 // push(all) + finish() gives the same calls and content as parse_tool_calls(all), content split
 // across the two results.
 // Not thread-safe: one per choice.

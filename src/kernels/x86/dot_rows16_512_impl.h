@@ -161,17 +161,17 @@ void rows16_q6_k(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_s
   for (int t = 0; t < T; ++t) _mm512_storeu_ps(out + t * out_stride, acc[t]);
 }
 
-// acc[t] += dw * d_t * (the K steps of w against token t's 4-byte runs at q_off, less the offset
-// (sum8 of the block) << offset_shift) for one 32-element block `blk` of the Q8_0 row panel.
+// acc[t] += dw * d_t * (the K steps of w against token t's 4-byte runs of block `blk` of group i,
+// less the block's sum8 << offset_shift), read from the Q8_0 row panel (rows16_q8_0_panel.h).
 // Every operation but the last is on exact integers, so a token's result does not depend on T.
 template <int T, int K>
 inline void q8_0_block_steps(const __m512i (&w)[K], __m512 dw, int offset_shift, const uint8_t* a, uint64_t a_stride,
-                             uint64_t n, int64_t blk, __m512 (&acc)[T]) {
+                             uint64_t n, int64_t i, int blk, __m512 (&acc)[T]) {
   constexpr int kChains = T == 1 ? 4 : (T == 2 ? 2 : 1);
 #pragma GCC unroll 8
   for (int t = 0; t < T; ++t) {
-    const uint8_t* at = a + static_cast<uint64_t>(t) * a_stride;
-    const auto* q = reinterpret_cast<const int8_t*>(at) + 32 * blk;
+    const q8_0_panel_part x = q8_0_panel(a + static_cast<uint64_t>(t) * a_stride, n, i);
+    const int8_t* q = x.q + 32 * blk;
     __m512i sum[kChains];
 #pragma GCC unroll 4
     for (int c = 0; c < kChains; ++c) sum[c] = _mm512_setzero_si512();
@@ -179,12 +179,8 @@ inline void q8_0_block_steps(const __m512i (&w)[K], __m512 dw, int offset_shift,
     for (int k = 0; k < K; ++k) sum[k % kChains] = _mm512_dpbusd_epi32(sum[k % kChains], w[k], bcast32(q + 4 * k));
 #pragma GCC unroll 4
     for (int c = 1; c < kChains; ++c) sum[0] = _mm512_add_epi32(sum[0], sum[c]);
-    int32_t offset;
-    std::memcpy(&offset, at + rows16_q8_0_sum8_off(n) + static_cast<uint64_t>(blk) * sizeof(int32_t), sizeof(offset));
-    float d;
-    std::memcpy(&d, at + rows16_q8_0_tail_off(static_cast<int64_t>(n)) + static_cast<uint64_t>(blk) * sizeof(float), sizeof(d));
-    const __m512i total = _mm512_sub_epi32(sum[0], _mm512_set1_epi32(offset << offset_shift));
-    acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total), _mm512_mul_ps(dw, _mm512_set1_ps(d)), acc[t]);
+    const __m512i total = _mm512_sub_epi32(sum[0], _mm512_set1_epi32(x.sum8[blk] << offset_shift));
+    acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total), _mm512_mul_ps(dw, _mm512_set1_ps(x.d[blk])), acc[t]);
   }
 }
 
@@ -210,7 +206,7 @@ void rows16_q4_0(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_s
         w[2 * p + 1] = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
       }
       const __m512 dw = _mm512_cvtph_ps(load256(b.d[blk]));
-      q8_0_block_steps<T, 8>(w, dw, 0, a, a_stride, un, 8 * i + blk, acc);
+      q8_0_block_steps<T, 8>(w, dw, 0, a, a_stride, un, i, blk, acc);
     }
   }
   for (int t = 0; t < T; ++t) _mm512_storeu_ps(out + t * out_stride, acc[t]);
@@ -235,7 +231,7 @@ void rows16_q8_0(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_s
 #pragma GCC unroll 8
       for (int k = 0; k < 8; ++k) w[k] = _mm512_xor_si512(_mm512_loadu_si512(b.qs[blk][k]), flip);
       const __m512 dw = _mm512_cvtph_ps(load256(b.d[blk]));
-      q8_0_block_steps<T, 8>(w, dw, 4, a, a_stride, un, 8 * i + blk, acc);
+      q8_0_block_steps<T, 8>(w, dw, 4, a, a_stride, un, i, blk, acc);
     }
   }
   for (int t = 0; t < T; ++t) _mm512_storeu_ps(out + t * out_stride, acc[t]);

@@ -51,9 +51,9 @@ inline uint32_t load_u32(const void* p) {
 // block they read (`bytes` of them), which keeps more requests in flight than the hardware
 // prefetcher alone (measured: +5-10% weight GB/s with 2 threads, tg +7-14%).
 inline constexpr size_t kPrefetchAhead = 4096;
-// Ask for the line at p + ahead (into L1). The address is computed on integers: p + ahead usually lies past the object p points into, and
-// GCC silently dropped every such prefetch from some kernels (all of the AVX-512 rows16 Q6_K
-// ones) while it was computed on pointers.
+// Ask for the line at p + ahead (into L1). The address is computed on integers: p + ahead usually
+// lies past the object p points into, and GCC silently dropped every such prefetch from some
+// kernels (all of the AVX-512 rows16 Q6_K ones) while it was computed on pointers.
 inline const char* ahead_of(const void* p, size_t ahead) { return reinterpret_cast<const char*>(reinterpret_cast<uintptr_t>(p) + ahead); }
 inline void prefetch_stream(const void* p, size_t ahead) { _mm_prefetch(ahead_of(p, ahead), _MM_HINT_T0); }
 inline void prefetch_ahead(const void* p, size_t bytes) {
