@@ -184,57 +184,56 @@ inline void q8_0_block_steps(const __m512i (&w)[K], __m512 dw, int offset_shift,
   }
 }
 
-// Q4_0 groups: each 64-byte run p of block b holds elements 8 p + k (low nibbles) and 8 p + 4 + k
-// (high nibbles) of the 16 rows, unsigned 0..15, so vpdpbusd takes them as they are; the
-// offset of q - 8 is the panel's 8 x (sum of the block's activations).
-template <int T>
-void rows16_q4_0(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, float* out, int64_t out_stride) {
-  const auto* x = reinterpret_cast<const block_q4_0_x16*>(group);
+// A group of 8 blocks of 32 columns per 256 (Q4_0 or Q8_0) against T tokens: load(b, blk, w)
+// gives a block's 8 weight vectors as vpdpbusd's unsigned operand, and OffsetShift scales the
+// panel's 8 x (sum of the block's activations) into what that unsigned form adds.
+template <int T, int OffsetShift, class Block, class Load>
+inline void rows16_q8_0_acts(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, float* out,
+                             int64_t out_stride, Load load) {
+  const auto* x = reinterpret_cast<const Block*>(group);
   const uint64_t un = static_cast<uint64_t>(n);
-  const __m512i m4 = _mm512_set1_epi8(0x0f);
   __m512 acc[T];
   for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
   for (int64_t i = 0; i < n / tensor::qk_k; ++i) {
-    const block_q4_0_x16& b = x[i];
 #pragma GCC unroll 8
     for (int blk = 0; blk < 8; ++blk) {
       __m512i w[8];
-#pragma GCC unroll 4
-      for (int p = 0; p < 4; ++p) {
-        const __m512i v = _mm512_loadu_si512(b.qs[blk][p]);
-        w[2 * p] = _mm512_and_si512(v, m4);
-        w[2 * p + 1] = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
-      }
-      const __m512 dw = _mm512_cvtph_ps(load256(b.d[blk]));
-      q8_0_block_steps<T, 8>(w, dw, 0, a, a_stride, un, i, blk, acc);
+      load(x[i], blk, w);
+      q8_0_block_steps<T, 8>(w, _mm512_cvtph_ps(load256(x[i].d[blk])), OffsetShift, a, a_stride, un, i, blk, acc);
     }
   }
   for (int t = 0; t < T; ++t) _mm512_storeu_ps(out + t * out_stride, acc[t]);
 }
 
-// Q8_0 groups: each 64-byte run k of block b holds elements 4 k .. 4 k + 3 of the 16 rows. The
-// signed weights go to vpdpbusd as w + 128 (a sign-bit flip), and 128 x (sum of the block's
-// activations) = 16 x sum8 comes off the integer total: one instruction per 64 products, where
-// AVX2 needs four (dot_rows16_impl.h, q8_0_prepared).
+// Q4_0: each 64-byte run p of block b holds elements 8 p + k (low nibbles) and 8 p + 4 + k (high
+// nibbles) of the 16 rows, unsigned 0..15, so vpdpbusd takes them as they are; the offset of
+// q - 8 is the panel's 8 x (sum of the block's activations), shift 0.
+template <int T>
+void rows16_q4_0(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, float* out, int64_t out_stride) {
+  rows16_q8_0_acts<T, 0, block_q4_0_x16>(n, group, a, a_stride, out, out_stride,
+                                          [](const block_q4_0_x16& b, int blk, __m512i (&w)[8]) {
+                                            const __m512i m4 = _mm512_set1_epi8(0x0f);
+#pragma GCC unroll 4
+                                            for (int p = 0; p < 4; ++p) {
+                                              const __m512i v = _mm512_loadu_si512(b.qs[blk][p]);
+                                              w[2 * p] = _mm512_and_si512(v, m4);
+                                              w[2 * p + 1] = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+                                            }
+                                          });
+}
+
+// Q8_0: each 64-byte run k of block b holds elements 4 k .. 4 k + 3 of the 16 rows. The signed
+// weights go to vpdpbusd as w + 128 (a sign-bit flip), and 128 x (sum of the block's
+// activations) = 16 x sum8 comes off the integer total (shift 4): one instruction per 64
+// products, where AVX2 needs four (dot_rows16_impl.h, q8_0_prepared).
 template <int T>
 void rows16_q8_0(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, float* out, int64_t out_stride) {
-  const auto* x = reinterpret_cast<const block_q8_0_x16*>(group);
-  const uint64_t un = static_cast<uint64_t>(n);
-  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
-  __m512 acc[T];
-  for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
-  for (int64_t i = 0; i < n / tensor::qk_k; ++i) {
-    const block_q8_0_x16& b = x[i];
+  rows16_q8_0_acts<T, 4, block_q8_0_x16>(n, group, a, a_stride, out, out_stride,
+                                          [](const block_q8_0_x16& b, int blk, __m512i (&w)[8]) {
+                                            const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
 #pragma GCC unroll 8
-    for (int blk = 0; blk < 8; ++blk) {
-      __m512i w[8];
-#pragma GCC unroll 8
-      for (int k = 0; k < 8; ++k) w[k] = _mm512_xor_si512(_mm512_loadu_si512(b.qs[blk][k]), flip);
-      const __m512 dw = _mm512_cvtph_ps(load256(b.d[blk]));
-      q8_0_block_steps<T, 8>(w, dw, 4, a, a_stride, un, i, blk, acc);
-    }
-  }
-  for (int t = 0; t < T; ++t) _mm512_storeu_ps(out + t * out_stride, acc[t]);
+                                            for (int k = 0; k < 8; ++k) w[k] = _mm512_xor_si512(_mm512_loadu_si512(b.qs[blk][k]), flip);
+                                          });
 }
 
 enum class rows16_kind { q4_k, q6_k, q4_0, q8_0 };
