@@ -144,6 +144,47 @@ void deinterleave_q6_k(const block_q6_k_x16& g, block_q6_k* const row[16]) {
   }
 }
 
+// Q3_K element e = 128 h + 32 c + l (l < 32): low bits (qs[32 h + l] >> 2 c) & 3, high bit
+// (hmask[l] >> (4 h + c)) & 1. Step s of a group is (h, c) = (s / 4, s % 4); within it, element l
+// sits in ql[l / 16] byte 4 r + l % 4 at bits 2 ((l % 16) / 4), its high bit in qh byte 4 r + l % 4
+// at bit l / 4.
+void interleave_q3_k(const tensor::block_q3_k* const row[16], block_q3_k_x16& g) {
+  std::memset(&g, 0, sizeof(g));
+  for (int r = 0; r < 16; ++r) {
+    const tensor::block_q3_k& b = *row[r];
+    g.d[r] = b.d;
+    for (int k = 0; k < 8; ++k) g.sc_lo[k][r] = b.scales[k];
+    for (int k = 0; k < 4; ++k) g.sc_hi[k][r] = b.scales[8 + k];
+    for (int s = 0; s < 8; ++s) {
+      const int h = s / 4, c = s % 4;
+      for (int l = 0; l < 32; ++l) {
+        const int low = (b.qs[32 * h + l] >> (2 * c)) & 3, high = (b.hmask[l] >> (4 * h + c)) & 1;
+        g.q[s].ql[l / 16][4 * r + l % 4] |= static_cast<uint8_t>(low << (2 * ((l % 16) / 4)));
+        g.q[s].qh[4 * r + l % 4] |= static_cast<uint8_t>(high << (l / 4));
+      }
+    }
+  }
+}
+
+void deinterleave_q3_k(const block_q3_k_x16& g, tensor::block_q3_k* const row[16]) {
+  for (int r = 0; r < 16; ++r) {
+    tensor::block_q3_k& b = *row[r];
+    std::memset(&b, 0, sizeof(b));
+    b.d = g.d[r];
+    for (int k = 0; k < 8; ++k) b.scales[k] = g.sc_lo[k][r];
+    for (int k = 0; k < 4; ++k) b.scales[8 + k] = g.sc_hi[k][r];
+    for (int s = 0; s < 8; ++s) {
+      const int h = s / 4, c = s % 4;
+      for (int l = 0; l < 32; ++l) {
+        const int low = (g.q[s].ql[l / 16][4 * r + l % 4] >> (2 * ((l % 16) / 4))) & 3;
+        const int high = (g.q[s].qh[4 * r + l % 4] >> (l / 4)) & 1;
+        b.qs[32 * h + l] |= static_cast<uint8_t>(low << (2 * c));
+        b.hmask[l] |= static_cast<uint8_t>(high << (4 * h + c));
+      }
+    }
+  }
+}
+
 // Q4_0 element e (0..31) of a block: byte e % 16, low nibble for e < 16.
 int q4_0_get(const tensor::block_q4_0& b, int e) { return e < 16 ? b.qs[e] & 0x0f : b.qs[e - 16] >> 4; }
 
@@ -218,7 +259,8 @@ void each_block_of_group(int64_t cols, const uint8_t* rows, uint64_t row_stride,
 }  // namespace
 
 bool rows16_layout_exists(tensor_type type) {
-  return type == tensor_type::q4_0 || type == tensor_type::q8_0 || type == tensor_type::q4_k || type == tensor_type::q6_k;
+  return type == tensor_type::q4_0 || type == tensor_type::q8_0 || type == tensor_type::q3_k || type == tensor_type::q4_k ||
+         type == tensor_type::q6_k;
 }
 
 void interleave_group16(tensor_type type, int64_t cols, const uint8_t* rows, uint64_t row_stride, uint8_t* group) {
@@ -226,6 +268,8 @@ void interleave_group16(tensor_type type, int64_t cols, const uint8_t* rows, uin
     each_block_of_group<tensor::block_q4_0>(cols, rows, row_stride, reinterpret_cast<block_q4_0_x16*>(group), interleave_q4_0);
   } else if (type == tensor_type::q8_0) {
     each_block_of_group<tensor::block_q8_0>(cols, rows, row_stride, reinterpret_cast<block_q8_0_x16*>(group), interleave_q8_0);
+  } else if (type == tensor_type::q3_k) {
+    each_block_of_group<tensor::block_q3_k>(cols, rows, row_stride, reinterpret_cast<block_q3_k_x16*>(group), interleave_q3_k);
   } else if (type == tensor_type::q4_k) {
     each_block_of_group<block_q4_k>(cols, rows, row_stride, reinterpret_cast<block_q4_k_x16*>(group), interleave_q4_k);
   } else if (type == tensor_type::q6_k) {
@@ -255,6 +299,8 @@ void deinterleave_group16(tensor_type type, int64_t cols, const uint8_t* group, 
     each_group_to_rows<tensor::block_q4_0, block_q4_0_x16>(cols, group, rows, deinterleave_q4_0);
   } else if (type == tensor_type::q8_0) {
     each_group_to_rows<tensor::block_q8_0, block_q8_0_x16>(cols, group, rows, deinterleave_q8_0);
+  } else if (type == tensor_type::q3_k) {
+    each_group_to_rows<tensor::block_q3_k, block_q3_k_x16>(cols, group, rows, deinterleave_q3_k);
   } else if (type == tensor_type::q4_k) {
     each_group_to_rows<block_q4_k, block_q4_k_x16>(cols, group, rows, deinterleave_q4_k);
   } else if (type == tensor_type::q6_k) {

@@ -3,7 +3,7 @@
 //
 // rows16: a matrix's rows in groups of 16; within a group, columns [256 i, 256 i + 256) of all 16
 // rows (one K-quant super-block, or 8 Q4_0 / Q8_0 blocks) form one interleaved block
-// (block_q4_0_x16, block_q8_0_x16, block_q4_k_x16, block_q6_k_x16). Each 64-byte run of quants holds 4
+// (block_q4_0_x16, block_q8_0_x16, block_q3_k_x16, block_q4_k_x16, block_q6_k_x16). Each 64-byte run of quants holds 4
 // consecutive elements of each of the 16 rows (row r in bytes 4r .. 4r + 3, nibble-packed for
 // two such runs), so one vpdpbusd multiplies 16 rows by 4 elements of a broadcast activation
 // and leaves one partial sum per row in its own lane: no horizontal sums, and each sub-block
@@ -55,6 +55,25 @@ struct block_q6_k_x16 {
 };
 static_assert(sizeof(block_q6_k_x16) == 16 * sizeof(tensor::block_q6_k), "a Q6_K group must keep its size");
 
+// Q3_K, 16 rows x one super-block of unsigned 3-bit quants u = q + 4 (the two low bits of qs and
+// the hmask bit on top). The six-bit scales keep Q3_K's own packing, one row per byte column:
+// sc_lo[k][r] = scales[k] of row r (low nibbles of groups k and k + 8), sc_hi[k][r] =
+// scales[8 + k] (top bits of group k + 4 m at bits 2 m). Step s covers elements 32 s .. 32 s + 31
+// (groups 2 s and 2 s + 1), its 192 bytes adjacent as Q6_K's: q[s].ql[g] byte 4 r + b holds the
+// low two bits of element 16 (2 s + g) + 4 c + b of row r at bits 2 c; q[s].qh byte 4 r + b holds
+// the high bit of element 32 s + 4 k + b at bit k.
+struct q3_k_x16_step {
+  uint8_t ql[2][64];
+  uint8_t qh[64];
+};
+struct block_q3_k_x16 {
+  uint16_t d[16];
+  uint8_t sc_lo[8][16];
+  uint8_t sc_hi[4][16];
+  q3_k_x16_step q[8];
+};
+static_assert(sizeof(block_q3_k_x16) == 16 * sizeof(tensor::block_q3_k), "a Q3_K group must keep its size");
+
 // Q4_0, 16 rows x 8 blocks (256 elements, so that every type's group spans qk_k columns). Block
 // b of row r: scale d[b][r]; qs[b][p] covers its elements 8 p .. 8 p + 7: byte 4 r + k holds
 // element 8 p + k of row r in its low nibble and element 8 p + 4 + k in its high nibble (as Q4_K).
@@ -72,7 +91,7 @@ struct block_q8_0_x16 {
 };
 static_assert(sizeof(block_q8_0_x16) == 16 * 8 * sizeof(tensor::block_q8_0), "a Q8_0 group must keep its size");
 
-// Whether `type` has a rows16 layout (Q4_0, Q8_0, Q4_K, Q6_K).
+// Whether `type` has a rows16 layout (Q4_0, Q8_0, Q3_K, Q4_K, Q6_K).
 bool rows16_layout_exists(tensor_type type);
 
 // The 16 rows at rows + r * row_stride (cols elements each, a whole number of super-blocks) ->

@@ -1,5 +1,5 @@
 // Dots of interleaved weight groups (kernels/interleave.h: 16 rows per group) with Q8_K
-// activations (Q4_K, Q6_K) or Q8_0 ones (Q4_0, Q8_0: one float step per 32-element block), in
+// activations (Q3_K, Q4_K, Q6_K) or Q8_0 ones (Q4_0, Q8_0: one float step per 32-element block), in
 // 512-bit vectors (AVX-512 F/BW + VNNI); included by avx512_dot.cpp.
 //
 // Each 64-byte run of a group holds 4 consecutive quants of 16 rows, so one vpdpbusd with the
@@ -17,6 +17,7 @@
 // Thread-safe: pure functions.
 #pragma once
 #define PLEXUS_X86_ROWS16 1
+#define PLEXUS_X86_ROWS16_Q3_K 1  // this ISA also has the Q3_K layout's dots
 
 #include "kernels/interleave.h"
 #include "kernels/x86/isa_kernels.h"
@@ -161,6 +162,76 @@ void rows16_q6_k(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_s
   for (int t = 0; t < T; ++t) _mm512_storeu_ps(out + t * out_stride, acc[t]);
 }
 
+// Q3_K group scales: sc[16 j + r] = six-bit scale of group j of row r, less 32. Vector v holds
+// groups 4 v .. 4 v + 3 (one per 128-bit lane m, whose bytes are sc_lo[(4 v + m) % 8] and
+// sc_hi[m]): low nibble from sc_lo row 4 (v % 2) + m shifted by 4 (v / 2), top bits from sc_hi[m]
+// shifted by 2 v.
+inline void q3_k_x16_scales(const block_q3_k_x16& b, int8_t* sc) {
+  const __m512i m4 = _mm512_set1_epi8(0x0f), m3 = _mm512_set1_epi8(3), bias = _mm512_set1_epi8(32);
+  const __m512i lo[2] = {_mm512_loadu_si512(b.sc_lo[0]), _mm512_loadu_si512(b.sc_lo[4])};
+  const __m512i hi = _mm512_loadu_si512(b.sc_hi);
+  const __m512i low[4] = {_mm512_and_si512(lo[0], m4), _mm512_and_si512(lo[1], m4),
+                          _mm512_and_si512(_mm512_srli_epi16(lo[0], 4), m4), _mm512_and_si512(_mm512_srli_epi16(lo[1], 4), m4)};
+  const __m512i top[4] = {_mm512_slli_epi16(_mm512_and_si512(hi, m3), 4),
+                          _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(hi, 2), m3), 4),
+                          _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(hi, 4), m3), 4),
+                          _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(hi, 6), m3), 4)};
+  for (int v = 0; v < 4; ++v) _mm512_storeu_si512(sc + 64 * v, _mm512_sub_epi8(_mm512_or_si512(low[v], top[v]), bias));
+}
+
+// Bit K of every byte of `bits` moved to bit 2 (the other bits are not cleared). The 16-bit
+// shifts move no bit across a byte boundary into bit 2 for K <= 7.
+template <int K>
+inline __m512i bit_at_2(__m512i bits) {
+  if constexpr (K < 2) return _mm512_slli_epi16(bits, 2 - K);
+  else if constexpr (K == 2) return bits;
+  else return _mm512_srli_epi16(bits, K - 2);
+}
+// Q3_K quants of group 2 s + G of a step as vpdpbusd operands: w[c] = the bits 2 c of ql[G]
+// (& 3) with bit 4 G + c of qh as bit 2, by one vpternlogd ((h & 4) | q) each.
+template <int G>
+inline void q3_k_x16_group(const q3_k_x16_step& step, __m512i (&w)[4]) {
+  const __m512i m3 = _mm512_set1_epi8(3), four = _mm512_set1_epi8(4);
+  const __m512i lo = _mm512_loadu_si512(step.ql[G]), hi = _mm512_loadu_si512(step.qh);
+  constexpr int kOr = 0xea;  // (a & b) | c
+  w[0] = _mm512_ternarylogic_epi32(bit_at_2<4 * G>(hi), four, _mm512_and_si512(lo, m3), kOr);
+  w[1] = _mm512_ternarylogic_epi32(bit_at_2<4 * G + 1>(hi), four, _mm512_and_si512(_mm512_srli_epi16(lo, 2), m3), kOr);
+  w[2] = _mm512_ternarylogic_epi32(bit_at_2<4 * G + 2>(hi), four, _mm512_and_si512(_mm512_srli_epi16(lo, 4), m3), kOr);
+  w[3] = _mm512_ternarylogic_epi32(bit_at_2<4 * G + 3>(hi), four, _mm512_and_si512(_mm512_srli_epi16(lo, 6), m3), kOr);
+}
+
+// Q3_K: 16-element groups as Q6_K's (4 vpdpbusd steps each), unsigned u = q + 4, so the offset is
+// 4 * d * scale per group and row.
+template <int T>
+void rows16_q3_k(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, float* out, int64_t out_stride) {
+  const auto* x = reinterpret_cast<const block_q3_k_x16*>(group);
+  const uint64_t fb16 = rows16_fb16_off(n);
+  const __m512 offset = _mm512_set1_ps(4.0f);
+  __m512 acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+  for (int64_t i = 0; i < n / tensor::qk_k; ++i) {
+    const block_q3_k_x16& b = x[i];
+    alignas(64) int8_t sc[256];
+    q3_k_x16_scales(b, sc);
+    const __m512 d = _mm512_cvtph_ps(load256(b.d));
+#pragma GCC unroll 8
+    for (int s = 0; s < 8; ++s) {
+      __m512i w[2][4];
+      q3_k_x16_group<0>(b.q[s], w[0]);
+      q3_k_x16_group<1>(b.q[s], w[1]);
+#pragma GCC unroll 2
+      for (int g = 0; g < 2; ++g) {
+        const int j = 2 * s + g;
+        const __m512 scale = _mm512_mul_ps(d, s8_to_ps(sc + 16 * j));
+        const __m512 corr = _mm512_mul_ps(scale, offset);
+        const uint64_t corr_off = fb16 + static_cast<uint64_t>(16 * i + j) * sizeof(float);
+        token_steps<T, 4>(w[g], scale, corr, a, a_stride, i, 16 * j, corr_off, acc);
+      }
+    }
+  }
+  for (int t = 0; t < T; ++t) _mm512_storeu_ps(out + t * out_stride, acc[t]);
+}
+
 // acc[t] += dw * d_t * (the K steps of w against token t's 4-byte runs of block `blk` of group i,
 // less the block's sum8 << offset_shift), read from the Q8_0 row panel (rows16_q8_0_panel.h).
 // Every operation but the last is on exact integers, so a token's result does not depend on T.
@@ -236,11 +307,12 @@ void rows16_q8_0(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_s
                                           });
 }
 
-enum class rows16_kind { q4_k, q6_k, q4_0, q8_0 };
+enum class rows16_kind { q3_k, q4_k, q6_k, q4_0, q8_0 };
 
 // One group against T tokens, with the kernel of `Kind`.
 template <rows16_kind Kind, int T>
 inline void rows16_tile(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, float* out, int64_t out_stride) {
+  if constexpr (Kind == rows16_kind::q3_k) rows16_q3_k<T>(n, group, a, a_stride, out, out_stride);
   if constexpr (Kind == rows16_kind::q4_k) rows16_q4_k<T>(n, group, a, a_stride, out, out_stride);
   if constexpr (Kind == rows16_kind::q6_k) rows16_q6_k<T>(n, group, a, a_stride, out, out_stride);
   if constexpr (Kind == rows16_kind::q4_0) rows16_q4_0<T>(n, group, a, a_stride, out, out_stride);
@@ -255,6 +327,7 @@ void rows16_dots(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_s
                   [&]<int T>(const uint8_t* at, float* ot) { rows16_tile<Kind, T>(n, group, at, a_stride, ot, out_stride); });
 }
 
+constexpr rows16_dots_fn rows16_dots_q3_k = rows16_dots<rows16_kind::q3_k>;
 constexpr rows16_dots_fn rows16_dots_q4_k = rows16_dots<rows16_kind::q4_k>;
 constexpr rows16_dots_fn rows16_dots_q6_k = rows16_dots<rows16_kind::q6_k>;
 constexpr rows16_dots_fn rows16_dots_q4_0 = rows16_dots<rows16_kind::q4_0>;

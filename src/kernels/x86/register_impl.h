@@ -51,6 +51,12 @@ void add_dot_kernels(isa_kernels& set) {
     k.pack_rows16_acts = pack_rows16_acts_q8_k;
   }
 #endif
+#ifdef PLEXUS_X86_ROWS16_Q3_K
+  type_kernels& q3_k = set.types[static_cast<int>(tensor_type::q3_k)];
+  q3_k.rows16_dots = rows16_dots_q3_k;
+  q3_k.rows16_act_bytes = rows16_act_bytes;
+  q3_k.pack_rows16_acts = pack_rows16_acts_q8_k;
+#endif
 #ifdef PLEXUS_X86_ROWS16_Q8_0_ACTS
   const struct {
     tensor_type type;

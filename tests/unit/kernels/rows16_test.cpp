@@ -24,7 +24,7 @@ using testing::make_matrix;
 using testing::random_floats;
 using testing::test_matrix;
 
-const tensor_type kRows16Types[] = {tensor_type::q4_0, tensor_type::q8_0, tensor_type::q4_k, tensor_type::q6_k};
+const tensor_type kRows16Types[] = {tensor_type::q4_0, tensor_type::q8_0, tensor_type::q3_k, tensor_type::q4_k, tensor_type::q6_k};
 
 // A copy of m (packed rows) converted to rows16.
 test_matrix interleaved_copy(const test_matrix& m) {
@@ -66,6 +66,13 @@ TEST(Rows16, OnlyPackedMultiplesOf16OfTheTypesWithTheLayout) {
       EXPECT_TRUE(variant->has_rows16(tensor_type::q8_0)) << name;
       EXPECT_FALSE(variant->has_rows16(tensor_type::q5_0)) << name;
     }
+  }
+  // Q3_K's layout has AVX-512 dots only; AVX2 converts its groups back (and load keeps it row-major).
+  if (const op_table* avx2 = find_op_table("avx2")) {
+    EXPECT_FALSE(avx2->has_rows16(tensor_type::q3_k));
+  }
+  if (const op_table* avx512 = find_op_table("avx512")) {
+    EXPECT_TRUE(avx512->has_rows16(tensor_type::q3_k));
   }
 }
 
@@ -201,6 +208,12 @@ TEST(Rows16, LargestQuantsAndActivationsDoNotOverflow) {
     }
     for (int64_t b = 0; b < rows * cols / 32 && type == tensor_type::q8_0; ++b) {
       std::memset(reinterpret_cast<tensor::block_q8_0*>(base)[b].qs, b % 2 == 0 ? 0x80 : 0x7f, 32);
+    }
+    for (int64_t b = 0; b < rows * cols / 256 && type == tensor_type::q3_k; ++b) {
+      auto& blk = reinterpret_cast<tensor::block_q3_k*>(base)[b];
+      std::memset(blk.qs, 0xff, sizeof(blk.qs));  // every quant 3 (u = 7), or -1 without its high bit
+      std::memset(blk.hmask, b % 2 == 0 ? 0xff : 0x55, sizeof(blk.hmask));
+      std::memset(blk.scales, b % 2 == 0 ? 0x00 : 0xff, sizeof(blk.scales));  // six-bit 0 and 63: -32 and 31
     }
     for (int64_t b = 0; b < rows * cols / 256 && (type == tensor_type::q4_k || type == tensor_type::q6_k); ++b) {
       if (type == tensor_type::q4_k) {
