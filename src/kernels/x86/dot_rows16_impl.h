@@ -1,5 +1,5 @@
 // Dots of interleaved weight groups (kernels/interleave.h: 16 rows per group) with Q8_K
-// activations (Q4_K, Q6_K) or Q8_0 ones (Q4_0, Q8_0), in 256-bit vectors without VNNI (AVX2);
+// activations (Q3_K, Q4_K, Q6_K) or Q8_0 ones (Q4_0, Q8_0), in 256-bit vectors without VNNI (AVX2);
 // included by avx2_dot.cpp. Q4_0 works as Q4_K below, with one float step per 32-element block
 // (its own scale) instead of per super-block; Q8_0 likewise, with signed weights (see
 // q8_0_prepared).
@@ -8,17 +8,19 @@
 // and its last 32 bytes rows 8..15 (the two "halves"). One vpmaddubsw of a half with the matching
 // 4 activation bytes broadcast leaves two int16 partial sums per row in that row's own 32-bit lane:
 // no horizontal sums. Each super-block of a group is first unpacked once into one unsigned byte
-// per quant (Q4_K: 0..15, Q6_K: q + 32 = 0..63) in an L1 buffer, with its sub-block scales widened
-// to int16 pairs; then tokens are taken up to 4 at a time, each weight vector loaded once for all
-// of them (a lone token skips the copy and reads the group's bytes directly). Per token and
+// per quant (Q4_K: 0..15, Q6_K: q + 32 = 0..63, Q3_K: q + 4 = 0..7) in an L1 buffer, with its
+// sub-block scales widened to int16 pairs; then tokens are taken up to 4 at a time, each weight
+// vector loaded once for all of them (a lone token skips the copy and reads the group's bytes
+// directly). Per token and
 // sub-block the int16 sums stay in range (Q4_K: 8 steps x 2 x 15 x 128 = 30720; Q6_K: 2 steps
 // x 2 x 63 x 128 = 32256 before each vpmaddwd), vpmaddwd applies the integer scale per row, and
-// a super-block's integer total (mins and the Q6_K offset of 32 subtracted via the activation's
+// a super-block's integer total (mins and the Q6_K / Q3_K offsets subtracted via the activation's
 // sub-block sums) is converted to float once: every integer step is exact, so a
 // token's result is the same whatever the number of tokens per call (bit for bit).
 // Thread-safe: pure functions.
 #pragma once
 #define PLEXUS_X86_ROWS16 1
+#define PLEXUS_X86_ROWS16_Q3_K 1  // this ISA also has the Q3_K layout's dots
 
 #include "kernels/interleave.h"
 #include "kernels/x86/rows16_q8_0_panel.h"
@@ -222,84 +224,141 @@ inline void q4_k_tokens(const q4_k_prepared& s, const uint8_t* a, uint64_t a_str
   }
 }
 
-// One super-block of a Q6_K group, prepared for every token.
-struct q6_k_prepared {
-  alignas(32) uint8_t q[16][4][64];  // [sub-block j][step k][4 r + b]: element 16 j + 4 k + b of row r, plus 32
+// The types of 16-element groups with one signed scale per group and row (Q6_K, Q3_K): 16
+// groups of 4 steps per super-block, unsigned quants u = q + (1 << kOffsetShift). Each gives its
+// steps (one half of a group as 4 vectors of u), its scales (16 signed bytes, byte r = row r) and
+// the prefetches that cover a group.
+//
+// Q6_K: a group's 192 quant bytes follow d and the scales (288 bytes).
+struct q6_k_group16 {
+  using block = block_q6_k_x16;
+  static constexpr int kOffsetShift = 5;
+  static void steps(const block& b, int j, int h, __m256i (&w)[4]) {
+    const __m256i m4 = _mm256_set1_epi8(0x0f), m30 = _mm256_set1_epi8(0x30);
+    const __m256i lo0 = load256(b.q[j].ql[0] + 32 * h), lo1 = load256(b.q[j].ql[1] + 32 * h), hi = load256(b.q[j].qh + 32 * h);
+    w[0] = _mm256_or_si256(_mm256_and_si256(lo0, m4), _mm256_and_si256(_mm256_slli_epi16(hi, 4), m30));
+    w[1] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(lo0, 4), m4), _mm256_and_si256(_mm256_slli_epi16(hi, 2), m30));
+    w[2] = _mm256_or_si256(_mm256_and_si256(lo1, m4), _mm256_and_si256(hi, m30));
+    w[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(lo1, 4), m4), _mm256_and_si256(_mm256_srli_epi16(hi, 2), m30));
+  }
+  static __m128i scales(const block& b, int j) { return load128(b.sc[j]); }
+  // d and the scales: 288 bytes.
+  static void prefetch_header(const block& b) {
+    for (int line = 0; line < 5; ++line) prefetch_stream(&b, kRows16PrefetchAhead + 64 * line);
+  }
+  // Group j's share of the quant bytes: 3 of the 48 quant lines after the header's 5, in address
+  // order (kernel bench, Q6_K 5632x2048 n:1 from DRAM on a Zen 3, best of 6, three pairs, when ql
+  // and qh were two regions: 1 thread 13.5 / 14.1 / 14.7 against 11.3 / 11.2 / 11.9 GB/s by the
+  // step's runs; 2 threads 22.2 / 20.4 / 21.3 against 20.4 / 18.1 / 20.5). With a group's bytes
+  // now adjacent, these are about the group's own lines.
+  static void prefetch_group(const block& b, int j) {
+    for (int line = 0; line < 3; ++line) prefetch_stream(&b, kRows16PrefetchAhead + 64 * (5 + 3 * j + line));
+  }
+  static_assert(64 * (5 + 3 * 16) >= sizeof(block) + 32, "the prefetches must cover a group's lines");
+};
+
+// Q3_K: step s (groups 2 s and 2 s + 1) holds the low bits of each group in ql[g] (bits 2 c for
+// step c) and the high bits of both in qh (bit 4 g + c), moved to bit 2 of u; a super-block's
+// header (d and the scales) is 224 bytes, each step 192.
+struct q3_k_group16 {
+  using block = block_q3_k_x16;
+  static constexpr int kOffsetShift = 2;
+  static void steps(const block& b, int j, int h, __m256i (&w)[4]) {
+    const __m256i m3 = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4);
+    const q3_k_x16_step& step = b.q[j / 2];
+    const int g = j % 2;
+    const __m256i lo = load256(step.ql[g] + 32 * h), hi = load256(step.qh + 32 * h);
+    // Bit 4 g + c of hi at bit 2 (16-bit shifts move no other byte's bit there).
+    const __m256i h0 = g == 0 ? _mm256_slli_epi16(hi, 2) : _mm256_srli_epi16(hi, 2);
+    const __m256i h1 = g == 0 ? _mm256_slli_epi16(hi, 1) : _mm256_srli_epi16(hi, 3);
+    const __m256i h2 = g == 0 ? hi : _mm256_srli_epi16(hi, 4);
+    const __m256i h3 = g == 0 ? _mm256_srli_epi16(hi, 1) : _mm256_srli_epi16(hi, 5);
+    w[0] = _mm256_or_si256(_mm256_and_si256(lo, m3), _mm256_and_si256(h0, four));
+    w[1] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(lo, 2), m3), _mm256_and_si256(h1, four));
+    w[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(lo, 4), m3), _mm256_and_si256(h2, four));
+    w[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(lo, 6), m3), _mm256_and_si256(h3, four));
+  }
+  // Six-bit scale of group j less 32: low nibble of sc_lo[j % 8] (shifted by 4 (j / 8)), top bits
+  // of sc_hi[j % 4] (shifted by 2 (j / 4)).
+  static __m128i scales(const block& b, int j) {
+    const __m128i low = _mm_and_si128(srl16(load128(b.sc_lo[j % 8]), 4 * (j / 8)), _mm_set1_epi8(0x0f));
+    const __m128i top = _mm_and_si128(srl16(load128(b.sc_hi[j % 4]), 2 * (j / 4)), _mm_set1_epi8(3));
+    return _mm_sub_epi8(_mm_or_si128(low, _mm_slli_epi16(top, 4)), _mm_set1_epi8(32));
+  }
+  static void prefetch_header(const block& b) {
+    for (int line = 0; line < 4; ++line) prefetch_stream(&b, kRows16PrefetchAhead + 64 * line);
+  }
+  // Step j / 2's 192 bytes, asked for with its first group.
+  static void prefetch_group(const block& b, int j) {
+    if (j % 2 != 0) return;
+    for (int line = 0; line < 4; ++line) prefetch_stream(b.q[j / 2].ql[0], kRows16PrefetchAhead + 64 * line);
+  }
+};
+
+// One super-block of a group-16 type, prepared for every token.
+template <class G>
+struct group16_prepared {
+  alignas(32) uint8_t q[16][4][64];  // [group j][step k][4 r + b]: u of element 16 j + 4 k + b of row r
   __m256i sc[16][2];                 // [j][half]: (scale_j[r], scale_j[r]) as int16
   __m256i scp[8][2];                 // [j / 2][half]: (scale_2jp[r], scale_2jp+1[r]) as int16
+  alignas(16) int8_t sc8[16][16];    // [j][r]: the scales as bytes, for group16_single
   __m256 d[2];
 };
 
-// Sub-block j, half h of a Q6_K group as unsigned quants (q + 32) for steps k = 0..3.
-inline void q6_k_steps(const block_q6_k_x16& b, int j, int h, __m256i (&w)[4]) {
-  const __m256i m4 = _mm256_set1_epi8(0x0f), m30 = _mm256_set1_epi8(0x30);
-  const __m256i lo0 = load256(b.q[j].ql[0] + 32 * h), lo1 = load256(b.q[j].ql[1] + 32 * h), hi = load256(b.q[j].qh + 32 * h);
-  w[0] = _mm256_or_si256(_mm256_and_si256(lo0, m4), _mm256_and_si256(_mm256_slli_epi16(hi, 4), m30));
-  w[1] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(lo0, 4), m4), _mm256_and_si256(_mm256_slli_epi16(hi, 2), m30));
-  w[2] = _mm256_or_si256(_mm256_and_si256(lo1, m4), _mm256_and_si256(hi, m30));
-  w[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(lo1, 4), m4), _mm256_and_si256(_mm256_srli_epi16(hi, 2), m30));
-}
-// Step j's share of a Q6_K group's quant bytes: 3 of its 48 quant lines after the 5 that prepare_*
-// ask for, in address order (kernel bench, Q6_K 5632x2048 n:1 from DRAM on a Zen 3, best of 6,
-// three pairs, when ql and qh were two regions: 1 thread 13.5 / 14.1 / 14.7 against 11.3 / 11.2 /
-// 11.9 GB/s by the step's runs; 2 threads 22.2 / 20.4 / 21.3 against 20.4 / 18.1 / 20.5). With
-// a step's bytes now adjacent, these are about the step's own lines.
-inline void prefetch_q6_k_lines(const block_q6_k_x16& b, int j) {
-  for (int line = 0; line < 3; ++line) prefetch_stream(&b, kRows16PrefetchAhead + 64 * (5 + 3 * j + line));
-}
-static_assert(64 * (5 + 3 * 16) >= sizeof(block_q6_k_x16) + 32, "the prefetches must cover a group's lines");
-
-inline void unpack_q6_k(const block_q6_k_x16& b, q6_k_prepared& s) {
+template <class G>
+inline void unpack_group16(const typename G::block& b, group16_prepared<G>& s) {
 #pragma GCC unroll 16
   for (int j = 0; j < 16; ++j) {
-    prefetch_q6_k_lines(b, j);
+    G::prefetch_group(b, j);
     for (int h = 0; h < 2; ++h) {
       __m256i w[4];
-      q6_k_steps(b, j, h, w);
+      G::steps(b, j, h, w);
       for (int k = 0; k < 4; ++k) _mm256_store_si256(reinterpret_cast<__m256i*>(s.q[j][k] + 32 * h), w[k]);
     }
   }
 }
 
-// d of a Q6_K group's super-block, enough for q6_k_single.
-inline void prepare_d_q6_k(const block_q6_k_x16& b, q6_k_prepared& s) {
-  for (int line = 0; line < 5; ++line) {  // d and the scales: 288 bytes
-    prefetch_stream(&b, kRows16PrefetchAhead + 64 * line);
-  }
+// d and the byte scales of a super-block, enough for group16_single (Q3_K's six-bit scales are
+// unpacked once here, not once per half there).
+template <class G>
+inline void prepare_d_group16(const typename G::block& b, group16_prepared<G>& s) {
+  G::prefetch_header(b);
+  for (int j = 0; j < 16; ++j) _mm_store_si128(reinterpret_cast<__m128i*>(s.sc8[j]), G::scales(b, j));
   for (int h = 0; h < 2; ++h) s.d[h] = _mm256_cvtph_ps(load128(b.d + 8 * h));
 }
 
-// The scales and d of a Q6_K group's super-block (s.q untouched).
-inline void prepare_scales_q6_k(const block_q6_k_x16& b, q6_k_prepared& s) {
-  for (int line = 0; line < 5; ++line) {  // d and the scales: 288 bytes
-    prefetch_stream(&b, kRows16PrefetchAhead + 64 * line);
-  }
+// The scales and d of a super-block (s.q untouched).
+template <class G>
+inline void prepare_scales_group16(const typename G::block& b, group16_prepared<G>& s) {
+  G::prefetch_header(b);
+  __m128i sc[16];
   for (int j = 0; j < 16; ++j) {
-    const __m128i sc = load128(b.sc[j]);
-    s.sc[j][0] = s8_pairs(_mm_unpacklo_epi8(sc, sc));
-    s.sc[j][1] = s8_pairs(_mm_unpackhi_epi8(sc, sc));
+    sc[j] = G::scales(b, j);
+    s.sc[j][0] = s8_pairs(_mm_unpacklo_epi8(sc[j], sc[j]));
+    s.sc[j][1] = s8_pairs(_mm_unpackhi_epi8(sc[j], sc[j]));
   }
   for (int jp = 0; jp < 8; ++jp) {
-    const __m128i s0 = load128(b.sc[2 * jp]), s1 = load128(b.sc[2 * jp + 1]);
-    s.scp[jp][0] = s8_pairs(_mm_unpacklo_epi8(s0, s1));
-    s.scp[jp][1] = s8_pairs(_mm_unpackhi_epi8(s0, s1));
+    s.scp[jp][0] = s8_pairs(_mm_unpacklo_epi8(sc[2 * jp], sc[2 * jp + 1]));
+    s.scp[jp][1] = s8_pairs(_mm_unpackhi_epi8(sc[2 * jp], sc[2 * jp + 1]));
   }
   for (int h = 0; h < 2; ++h) s.d[h] = _mm256_cvtph_ps(load128(b.d + 8 * h));
 }
 
-// o[8] (half h of a token's 16 results) += d * yd * (sums - 32 * scales . the token's 16-element
-// sums): the same steps for every path.
-inline void q6_k_finish(const q6_k_prepared& s, int h, __m256i sums, const tensor::block_q8_k& y, __m256 yd, float* o) {
+// o[8] (half h of a token's 16 results) += d * yd * (sums - offset * scales . the token's
+// 16-element sums): the same steps for every path.
+template <class G>
+inline void group16_finish(const group16_prepared<G>& s, int h, __m256i sums, const tensor::block_q8_k& y, __m256 yd, float* o) {
   __m256i offset = _mm256_setzero_si256();  // sum_j scale_j * bsum_j
   for (int jp = 0; jp < 8; ++jp) offset = _mm256_add_epi32(offset, _mm256_madd_epi16(s.scp[jp][h], bcast4(y.bsums + 2 * jp)));
-  const __m256i total = _mm256_sub_epi32(sums, _mm256_slli_epi32(offset, 5));
+  const __m256i total = _mm256_sub_epi32(sums, _mm256_slli_epi32(offset, G::kOffsetShift));
   _mm256_storeu_ps(o, _mm256_fmadd_ps(_mm256_cvtepi32_ps(total), _mm256_mul_ps(s.d[h], yd), _mm256_loadu_ps(o)));
 }
 
 // One token straight from the group's bytes, one half at a time (few enough live vectors for the
-// 16 registers); the scales are widened here, only d is read from `s`.
-inline void q6_k_single(const block_q6_k_x16& b, const q6_k_prepared& s, const uint8_t* a, uint64_t, int64_t i, uint64_t,
-                        float* acc) {
+// 16 registers); the byte scales are widened here, only they and d are read from `s`.
+template <class G>
+inline void group16_single(const typename G::block& b, const group16_prepared<G>& s, const uint8_t* a, uint64_t, int64_t i,
+                           uint64_t, float* acc) {
   const auto& y = reinterpret_cast<const tensor::block_q8_k*>(a)[i];
   const __m256 yd = _mm256_set1_ps(y.d);
 #pragma GCC unroll 1
@@ -307,11 +366,11 @@ inline void q6_k_single(const block_q6_k_x16& b, const q6_k_prepared& s, const u
     __m256i sums = _mm256_setzero_si256(), offset = _mm256_setzero_si256();  // offset: sum_j scale_j * bsum_j
 #pragma GCC unroll 2
     for (int j = 0; j < 16; ++j) {
-      if (h == 0) prefetch_q6_k_lines(b, j);
-      const __m128i sc = load128(b.sc[j]);
+      if (h == 0) G::prefetch_group(b, j);
+      const __m128i sc = _mm_load_si128(reinterpret_cast<const __m128i*>(s.sc8[j]));
       const __m256i scale = s8_pairs(h == 0 ? _mm_unpacklo_epi8(sc, sc) : _mm_unpackhi_epi8(sc, sc));
       __m256i w[4];
-      q6_k_steps(b, j, h, w);
+      G::steps(b, j, h, w);
       const __m256i lo = _mm256_add_epi16(_mm256_maddubs_epi16(w[0], bcast4(y.qs + 16 * j)),
                                           _mm256_maddubs_epi16(w[1], bcast4(y.qs + 16 * j + 4)));
       const __m256i hi = _mm256_add_epi16(_mm256_maddubs_epi16(w[2], bcast4(y.qs + 16 * j + 8)),
@@ -320,14 +379,14 @@ inline void q6_k_single(const block_q6_k_x16& b, const q6_k_prepared& s, const u
       // (bsum_j, 0) in each 32-bit lane
       offset = _mm256_add_epi32(offset, _mm256_madd_epi16(scale, _mm256_set1_epi32(static_cast<uint16_t>(y.bsums[j]))));
     }
-    const __m256i total = _mm256_sub_epi32(sums, _mm256_slli_epi32(offset, 5));
+    const __m256i total = _mm256_sub_epi32(sums, _mm256_slli_epi32(offset, G::kOffsetShift));
     float* o = acc + 8 * h;
     _mm256_storeu_ps(o, _mm256_fmadd_ps(_mm256_cvtepi32_ps(total), _mm256_mul_ps(s.d[h], yd), _mm256_loadu_ps(o)));
   }
 }
 
-template <int T>
-inline void q6_k_tokens(const q6_k_prepared& s, const uint8_t* a, uint64_t a_stride, int64_t i, uint64_t, float* acc) {
+template <class G, int T>
+inline void group16_tokens(const group16_prepared<G>& s, const uint8_t* a, uint64_t a_stride, int64_t i, uint64_t, float* acc) {
   const tensor::block_q8_k* y[T];
   const int8_t* yq[T];
   __m256 yd[T];
@@ -341,7 +400,7 @@ inline void q6_k_tokens(const q6_k_prepared& s, const uint8_t* a, uint64_t a_str
 #pragma GCC unroll 1
   for (int j = 0; j < 16; ++j) {
 #pragma GCC unroll 2
-    for (int pair = 0; pair < 2; ++pair) {  // two steps at a time keep the int16 sums in range
+    for (int pair = 0; pair < 2; ++pair) {  // two steps at a time keep Q6_K's int16 sums in range
       __m256i acc16[T][2];
       for (int t = 0; t < T; ++t) acc16[t][0] = acc16[t][1] = _mm256_setzero_si256();
       add_steps<T, 2, true>(s.q[j] + 2 * pair, yq, 16 * j + 8 * pair, acc16);
@@ -349,7 +408,7 @@ inline void q6_k_tokens(const q6_k_prepared& s, const uint8_t* a, uint64_t a_str
     }
   }
   for (int t = 0; t < T; ++t) {
-    for (int h = 0; h < 2; ++h) q6_k_finish(s, h, acc32[t][h], *y[t], yd[t], acc + 16 * t + 8 * h);
+    for (int h = 0; h < 2; ++h) group16_finish<G>(s, h, acc32[t][h], *y[t], yd[t], acc + 16 * t + 8 * h);
   }
 }
 
@@ -545,8 +604,14 @@ void rows16_dots(const rows16_type<Block, Prepared>& type, int64_t n, const uint
 
 constexpr rows16_type<block_q4_k_x16, q4_k_prepared> kRows16Q4K = {
     rows16_b32_off, prepare_scales_q4_k, prepare_scales_q4_k, unpack_q4_k, q4_k_single, {q4_k_tokens<1>, q4_k_tokens<2>, q4_k_tokens<3>, q4_k_tokens<4>}};
-constexpr rows16_type<block_q6_k_x16, q6_k_prepared> kRows16Q6K = {
-    rows16_b32_off, prepare_scales_q6_k, prepare_d_q6_k, unpack_q6_k, q6_k_single, {q6_k_tokens<1>, q6_k_tokens<2>, q6_k_tokens<3>, q6_k_tokens<4>}};
+template <class G>
+constexpr rows16_type<typename G::block, group16_prepared<G>> kRows16Group16 = {
+    rows16_b32_off,
+    prepare_scales_group16<G>,
+    prepare_d_group16<G>,
+    unpack_group16<G>,
+    group16_single<G>,
+    {group16_tokens<G, 1>, group16_tokens<G, 2>, group16_tokens<G, 3>, group16_tokens<G, 4>}};
 
 constexpr rows16_type<block_q4_0_x16, q4_0_prepared> kRows16Q40 = {
     rows16_q8_0_tail_off, prepare_d_blocks, prepare_d_blocks, unpack_q4_0, q4_0_single,
@@ -570,7 +635,11 @@ void rows16_dots_q4_k(int64_t n, const uint8_t* group, const uint8_t* a, uint64_
 }
 void rows16_dots_q6_k(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, int64_t n_tok, float* out,
                       int64_t out_stride) {
-  rows16_dots(kRows16Q6K, n, group, a, a_stride, n_tok, out, out_stride);
+  rows16_dots(kRows16Group16<q6_k_group16>, n, group, a, a_stride, n_tok, out, out_stride);
+}
+void rows16_dots_q3_k(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, int64_t n_tok, float* out,
+                      int64_t out_stride) {
+  rows16_dots(kRows16Group16<q3_k_group16>, n, group, a, a_stride, n_tok, out, out_stride);
 }
 
 }  // namespace
