@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 namespace plexus::kernels {
@@ -12,8 +13,9 @@ using tensor::block_q4_k;
 using tensor::block_q6_k;
 using tensor::qk_k;
 
-// Q4_K element e (0..255) of a super-block: chunk e / 64 of 32 bytes, low nibbles first.
-void q4_k_set(block_q4_k& b, int e, int q) {
+// Q4_K (or Q5_K) element e (0..255) of a super-block: chunk e / 64 of 32 bytes, low nibbles first.
+template <class Block>
+void q4_k_set(Block& b, int e, int q) {
   const int j = e / 64, w = e % 64;
   uint8_t& byte = b.qs[32 * j + (w % 32)];
   byte = w < 32 ? static_cast<uint8_t>((byte & 0xf0) | q) : static_cast<uint8_t>((byte & 0x0f) | (q << 4));
@@ -57,10 +59,19 @@ uint32_t pack_nibble_pairs(const uint8_t* src, bool high) {
   return static_cast<uint32_t>(v) | (static_cast<uint32_t>(v >> 32) << 4);
 }
 
-void interleave_q4_k(const block_q4_k* const row[16], block_q4_k_x16& g) {
+// The nibble runs of sub-block j of a Q4_K or Q5_K group.
+uint8_t (&nibble_runs(block_q4_k_x16& g, int j))[4][64] { return g.qs[j]; }
+uint8_t (&nibble_runs(block_q5_k_x16& g, int j))[4][64] { return g.q[j].qs; }
+const uint8_t (&nibble_runs(const block_q4_k_x16& g, int j))[4][64] { return g.qs[j]; }
+const uint8_t (&nibble_runs(const block_q5_k_x16& g, int j))[4][64] { return g.q[j].qs; }
+
+// Q4_K and Q5_K share the header and the nibble runs; Q5_K's fifth bit of element e is bit e / 32
+// of qh[e % 32] in the row block, bit k of group byte q[e / 32].qh[4 r + b] for e % 32 = 4 k + b.
+template <class Block, class Group>
+void interleave_q45_k(const Block* const row[16], Group& g) {
   std::memset(&g, 0, sizeof(g));
   for (int r = 0; r < 16; ++r) {
-    const block_q4_k& b = *row[r];
+    const Block& b = *row[r];
     g.d[r] = b.d;
     g.dmin[r] = b.dmin;
     uint8_t sc[8], m[8];
@@ -73,14 +84,20 @@ void interleave_q4_k(const block_q4_k* const row[16], block_q4_k_x16& g) {
     }
     // Element 32 j + 8 p + k lies in byte 32 (j / 2) + 8 p + k, low nibble for even j.
     for (int j = 0; j < 8; ++j) {
-      for (int p = 0; p < 4; ++p) store_u32(&g.qs[j][p][4 * r], pack_nibble_pairs(b.qs + 32 * (j / 2) + 8 * p, j % 2 == 1));
+      for (int p = 0; p < 4; ++p) store_u32(&nibble_runs(g, j)[p][4 * r], pack_nibble_pairs(b.qs + 32 * (j / 2) + 8 * p, j % 2 == 1));
+    }
+    if constexpr (std::is_same_v<Group, block_q5_k_x16>) {
+      for (int j = 0; j < 8; ++j) {
+        for (int l = 0; l < 32; ++l) g.q[j].qh[4 * r + l % 4] |= static_cast<uint8_t>(((b.qh[l] >> j) & 1) << (l / 4));
+      }
     }
   }
 }
 
-void deinterleave_q4_k(const block_q4_k_x16& g, block_q4_k* const row[16]) {
+template <class Block, class Group>
+void deinterleave_q45_k(const Group& g, Block* const row[16]) {
   for (int r = 0; r < 16; ++r) {
-    block_q4_k& b = *row[r];
+    Block& b = *row[r];
     b.d = g.d[r];
     b.dmin = g.dmin[r];
     uint8_t sc[8], m[8];
@@ -92,10 +109,16 @@ void deinterleave_q4_k(const block_q4_k_x16& g, block_q4_k* const row[16]) {
     for (int j = 0; j < 8; ++j) {
       for (int p = 0; p < 4; ++p) {
         for (int k = 0; k < 4; ++k) {
-          const uint8_t byte = g.qs[j][p][4 * r + k];
+          const uint8_t byte = nibble_runs(g, j)[p][4 * r + k];
           q4_k_set(b, 32 * j + 8 * p + k, byte & 0x0f);
           q4_k_set(b, 32 * j + 8 * p + 4 + k, byte >> 4);
         }
+      }
+    }
+    if constexpr (std::is_same_v<Group, block_q5_k_x16>) {
+      std::memset(b.qh, 0, sizeof(b.qh));
+      for (int j = 0; j < 8; ++j) {
+        for (int l = 0; l < 32; ++l) b.qh[l] |= static_cast<uint8_t>(((g.q[j].qh[4 * r + l % 4] >> (l / 4)) & 1) << j);
       }
     }
   }
@@ -260,7 +283,7 @@ void each_block_of_group(int64_t cols, const uint8_t* rows, uint64_t row_stride,
 
 bool rows16_layout_exists(tensor_type type) {
   return type == tensor_type::q4_0 || type == tensor_type::q8_0 || type == tensor_type::q3_k || type == tensor_type::q4_k ||
-         type == tensor_type::q6_k;
+         type == tensor_type::q5_k || type == tensor_type::q6_k;
 }
 
 void interleave_group16(tensor_type type, int64_t cols, const uint8_t* rows, uint64_t row_stride, uint8_t* group) {
@@ -271,7 +294,11 @@ void interleave_group16(tensor_type type, int64_t cols, const uint8_t* rows, uin
   } else if (type == tensor_type::q3_k) {
     each_block_of_group<tensor::block_q3_k>(cols, rows, row_stride, reinterpret_cast<block_q3_k_x16*>(group), interleave_q3_k);
   } else if (type == tensor_type::q4_k) {
-    each_block_of_group<block_q4_k>(cols, rows, row_stride, reinterpret_cast<block_q4_k_x16*>(group), interleave_q4_k);
+    each_block_of_group<block_q4_k>(cols, rows, row_stride, reinterpret_cast<block_q4_k_x16*>(group),
+                                    interleave_q45_k<block_q4_k, block_q4_k_x16>);
+  } else if (type == tensor_type::q5_k) {
+    each_block_of_group<tensor::block_q5_k>(cols, rows, row_stride, reinterpret_cast<block_q5_k_x16*>(group),
+                                            interleave_q45_k<tensor::block_q5_k, block_q5_k_x16>);
   } else if (type == tensor_type::q6_k) {
     each_block_of_group<block_q6_k>(cols, rows, row_stride, reinterpret_cast<block_q6_k_x16*>(group), interleave_q6_k);
   } else {
@@ -302,7 +329,10 @@ void deinterleave_group16(tensor_type type, int64_t cols, const uint8_t* group, 
   } else if (type == tensor_type::q3_k) {
     each_group_to_rows<tensor::block_q3_k, block_q3_k_x16>(cols, group, rows, deinterleave_q3_k);
   } else if (type == tensor_type::q4_k) {
-    each_group_to_rows<block_q4_k, block_q4_k_x16>(cols, group, rows, deinterleave_q4_k);
+    each_group_to_rows<block_q4_k, block_q4_k_x16>(cols, group, rows, deinterleave_q45_k<block_q4_k, block_q4_k_x16>);
+  } else if (type == tensor_type::q5_k) {
+    each_group_to_rows<tensor::block_q5_k, block_q5_k_x16>(cols, group, rows,
+                                                           deinterleave_q45_k<tensor::block_q5_k, block_q5_k_x16>);
   } else if (type == tensor_type::q6_k) {
     each_group_to_rows<block_q6_k, block_q6_k_x16>(cols, group, rows, deinterleave_q6_k);
   } else {

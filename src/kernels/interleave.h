@@ -3,7 +3,7 @@
 //
 // rows16: a matrix's rows in groups of 16; within a group, columns [256 i, 256 i + 256) of all 16
 // rows (one K-quant super-block, or 8 Q4_0 / Q8_0 blocks) form one interleaved block
-// (block_q4_0_x16, block_q8_0_x16, block_q3_k_x16, block_q4_k_x16, block_q6_k_x16). Each 64-byte run of quants holds 4
+// (block_q4_0_x16, block_q8_0_x16, block_q3_k_x16, block_q4_k_x16, block_q5_k_x16, block_q6_k_x16). Each 64-byte run of quants holds 4
 // consecutive elements of each of the 16 rows (row r in bytes 4r .. 4r + 3, nibble-packed for
 // two such runs), so one vpdpbusd multiplies 16 rows by 4 elements of a broadcast activation
 // and leaves one partial sum per row in its own lane: no horizontal sums, and each sub-block
@@ -38,6 +38,24 @@ struct block_q4_k_x16 {
 };
 static_assert(sizeof(block_q4_k_x16) == 16 * sizeof(tensor::block_q4_k), "a Q4_K group must keep its size");
 
+// Q5_K, 16 rows x one super-block: Q4_K's header (d, dmin, scales and mins as in block_q4_k_x16),
+// then per sub-block j its qh, byte 4 r + b holding the fifth bit of element 32 j + 4 k + b of row
+// r at bit k (step k of the sub-block), and right after it its 4 nibble runs as Q4_K's qs[j].
+struct q5_k_x16_sub {
+  uint8_t qh[64];  // first: read before the runs (after them, the AVX-512 dot streamed 20-30% slower)
+  uint8_t qs[4][64];
+};
+struct block_q5_k_x16 {
+  uint16_t d[16];
+  uint16_t dmin[16];
+  uint8_t sc_lo[4][16];
+  uint8_t sc_hi[2][16];
+  uint8_t m_lo[4][16];
+  uint8_t m_hi[2][16];
+  q5_k_x16_sub q[8];
+};
+static_assert(sizeof(block_q5_k_x16) == 16 * sizeof(tensor::block_q5_k), "a Q5_K group must keep its size");
+
 // Q6_K, 16 rows x one super-block of unsigned 6-bit quants u = q + 32. Sub-block j (16 elements):
 // q[j].ql[p] holds the low nibbles of elements 16 j + 8 p + b (low) and 16 j + 8 p + 4 + b (high)
 // of row r in byte 4 r + b; q[j].qh holds the top two bits of element 16 j + 4 c + b at bits 2c,
@@ -63,8 +81,8 @@ static_assert(sizeof(block_q6_k_x16) == 16 * sizeof(tensor::block_q6_k), "a Q6_K
 // low two bits of element 16 (2 s + g) + 4 c + b of row r at bits 2 c; q[s].qh byte 4 r + b holds
 // the high bit of element 32 s + 4 k + b at bit k.
 struct q3_k_x16_step {
+  uint8_t qh[64];  // first: the dots read it first, and the stream must only ascend
   uint8_t ql[2][64];
-  uint8_t qh[64];
 };
 struct block_q3_k_x16 {
   uint16_t d[16];
@@ -91,7 +109,7 @@ struct block_q8_0_x16 {
 };
 static_assert(sizeof(block_q8_0_x16) == 16 * 8 * sizeof(tensor::block_q8_0), "a Q8_0 group must keep its size");
 
-// Whether `type` has a rows16 layout (Q4_0, Q8_0, Q3_K, Q4_K, Q6_K).
+// Whether `type` has a rows16 layout (Q4_0, Q8_0, Q3_K, Q4_K, Q5_K, Q6_K).
 bool rows16_layout_exists(tensor_type type);
 
 // The 16 rows at rows + r * row_stride (cols elements each, a whole number of super-blocks) ->

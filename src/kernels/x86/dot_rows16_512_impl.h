@@ -1,5 +1,5 @@
 // Dots of interleaved weight groups (kernels/interleave.h: 16 rows per group) with Q8_K
-// activations (Q3_K, Q4_K, Q6_K) or Q8_0 ones (Q4_0, Q8_0: one float step per 32-element block), in
+// activations (Q3_K, Q4_K, Q5_K, Q6_K) or Q8_0 ones (Q4_0, Q8_0: one float step per 32-element block), in
 // 512-bit vectors (AVX-512 F/BW + VNNI); included by avx512_dot.cpp.
 //
 // Each 64-byte run of a group holds 4 consecutive quants of 16 rows, so one vpdpbusd with the
@@ -18,6 +18,7 @@
 #pragma once
 #define PLEXUS_X86_ROWS16 1
 #define PLEXUS_X86_ROWS16_Q3_K 1  // this ISA also has the Q3_K layout's dots
+#define PLEXUS_X86_ROWS16_Q5_K 1  // and Q5_K's
 
 #include "kernels/interleave.h"
 #include "kernels/x86/isa_kernels.h"
@@ -101,15 +102,50 @@ inline __m512 s8_to_ps(const int8_t* p) { return _mm512_cvtepi32_ps(_mm512_cvtep
 // 25.8-26.8; prefetcht0 4 KiB ahead lower still. (A Zen 5 earlier preferred prefetcht0 8 KiB
 // ahead over 2 and 16 KiB; none was not measured there.)
 
-template <int T>
-void rows16_q4_k(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, float* out, int64_t out_stride) {
-  const auto* x = reinterpret_cast<const block_q4_k_x16*>(group);
-  const uint64_t fb32 = rows16_fb32_off(n);
+// Bit K of every byte of `bits` moved to bit 4 (the other bits are not cleared).
+template <int K>
+inline __m512i bit_at_4(__m512i bits) {
+  if constexpr (K < 4) return _mm512_slli_epi16(bits, 4 - K);
+  else if constexpr (K == 4) return bits;
+  else return _mm512_srli_epi16(bits, K - 4);
+}
+
+// The 8 steps of sub-block j of a Q4_K or Q5_K group as vpdpbusd operands: run p's low nibbles
+// are step 2 p, its high nibbles step 2 p + 1; Q5_K adds bit k of the sub-block's qh as bit 4 of
+// step k (one vpternlogd: (h & 16) | q).
+inline void q45_k_x16_steps(const block_q4_k_x16& b, int j, __m512i (&w)[8]) {
   const __m512i m4 = _mm512_set1_epi8(0x0f);
+#pragma GCC unroll 4
+  for (int p = 0; p < 4; ++p) {
+    const __m512i v = _mm512_loadu_si512(b.qs[j][p]);
+    w[2 * p] = _mm512_and_si512(v, m4);
+    w[2 * p + 1] = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+  }
+}
+inline void q45_k_x16_steps(const block_q5_k_x16& b, int j, __m512i (&w)[8]) {
+  const __m512i m4 = _mm512_set1_epi8(0x0f), sixteen = _mm512_set1_epi8(16);
+  const __m512i hi = _mm512_loadu_si512(b.q[j].qh);
+  const __m512i top[8] = {bit_at_4<0>(hi), bit_at_4<1>(hi), bit_at_4<2>(hi), bit_at_4<3>(hi),
+                          bit_at_4<4>(hi), bit_at_4<5>(hi), bit_at_4<6>(hi), bit_at_4<7>(hi)};
+  constexpr int kOr = 0xea;  // (a & b) | c
+#pragma GCC unroll 4
+  for (int p = 0; p < 4; ++p) {
+    const __m512i v = _mm512_loadu_si512(b.q[j].qs[p]);
+    w[2 * p] = _mm512_ternarylogic_epi32(top[2 * p], sixteen, _mm512_and_si512(v, m4), kOr);
+    w[2 * p + 1] = _mm512_ternarylogic_epi32(top[2 * p + 1], sixteen, _mm512_and_si512(_mm512_srli_epi16(v, 4), m4), kOr);
+  }
+}
+
+// Q4_K (Group = block_q4_k_x16) and Q5_K (block_q5_k_x16): 32-element sub-blocks of 8 steps,
+// unsigned quants with mins.
+template <int T, class Group>
+void rows16_q45_k(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, float* out, int64_t out_stride) {
+  const auto* x = reinterpret_cast<const Group*>(group);
+  const uint64_t fb32 = rows16_fb32_off(n);
   __m512 acc[T];
   for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
   for (int64_t i = 0; i < n / tensor::qk_k; ++i) {
-    const block_q4_k_x16& b = x[i];
+    const Group& b = x[i];
     alignas(64) uint8_t sc[128], mn[128];
     q4_k_x16_six_bits(b.sc_lo, b.sc_hi, sc);
     q4_k_x16_six_bits(b.m_lo, b.m_hi, mn);
@@ -117,12 +153,7 @@ void rows16_q4_k(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_s
 #pragma GCC unroll 8
     for (int j = 0; j < 8; ++j) {
       __m512i w[8];
-#pragma GCC unroll 4
-      for (int p = 0; p < 4; ++p) {
-        const __m512i v = _mm512_loadu_si512(b.qs[j][p]);
-        w[2 * p] = _mm512_and_si512(v, m4);
-        w[2 * p + 1] = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
-      }
+      q45_k_x16_steps(b, j, w);
       const __m512 scale = _mm512_mul_ps(d, u8_to_ps(sc + 16 * j));
       const __m512 corr = _mm512_mul_ps(dmin, u8_to_ps(mn + 16 * j));
       const uint64_t corr_off = fb32 + static_cast<uint64_t>(8 * i + j) * sizeof(float);
@@ -307,13 +338,14 @@ void rows16_q8_0(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_s
                                           });
 }
 
-enum class rows16_kind { q3_k, q4_k, q6_k, q4_0, q8_0 };
+enum class rows16_kind { q3_k, q4_k, q5_k, q6_k, q4_0, q8_0 };
 
 // One group against T tokens, with the kernel of `Kind`.
 template <rows16_kind Kind, int T>
 inline void rows16_tile(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, float* out, int64_t out_stride) {
   if constexpr (Kind == rows16_kind::q3_k) rows16_q3_k<T>(n, group, a, a_stride, out, out_stride);
-  if constexpr (Kind == rows16_kind::q4_k) rows16_q4_k<T>(n, group, a, a_stride, out, out_stride);
+  if constexpr (Kind == rows16_kind::q4_k) rows16_q45_k<T, block_q4_k_x16>(n, group, a, a_stride, out, out_stride);
+  if constexpr (Kind == rows16_kind::q5_k) rows16_q45_k<T, block_q5_k_x16>(n, group, a, a_stride, out, out_stride);
   if constexpr (Kind == rows16_kind::q6_k) rows16_q6_k<T>(n, group, a, a_stride, out, out_stride);
   if constexpr (Kind == rows16_kind::q4_0) rows16_q4_0<T>(n, group, a, a_stride, out, out_stride);
   if constexpr (Kind == rows16_kind::q8_0) rows16_q8_0<T>(n, group, a, a_stride, out, out_stride);
@@ -329,6 +361,7 @@ void rows16_dots(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_s
 
 constexpr rows16_dots_fn rows16_dots_q3_k = rows16_dots<rows16_kind::q3_k>;
 constexpr rows16_dots_fn rows16_dots_q4_k = rows16_dots<rows16_kind::q4_k>;
+constexpr rows16_dots_fn rows16_dots_q5_k = rows16_dots<rows16_kind::q5_k>;
 constexpr rows16_dots_fn rows16_dots_q6_k = rows16_dots<rows16_kind::q6_k>;
 constexpr rows16_dots_fn rows16_dots_q4_0 = rows16_dots<rows16_kind::q4_0>;
 constexpr rows16_dots_fn rows16_dots_q8_0 = rows16_dots<rows16_kind::q8_0>;

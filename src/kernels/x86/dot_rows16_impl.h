@@ -291,7 +291,7 @@ struct q3_k_group16 {
   // Step j / 2's 192 bytes, asked for with its first group.
   static void prefetch_group(const block& b, int j) {
     if (j % 2 != 0) return;
-    for (int line = 0; line < 4; ++line) prefetch_stream(b.q[j / 2].ql[0], kRows16PrefetchAhead + 64 * line);
+    for (int line = 0; line < 4; ++line) prefetch_stream(&b.q[j / 2], kRows16PrefetchAhead + 64 * line);
   }
 };
 

@@ -57,6 +57,12 @@ void add_dot_kernels(isa_kernels& set) {
   q3_k.rows16_act_bytes = rows16_act_bytes;
   q3_k.pack_rows16_acts = pack_rows16_acts_q8_k;
 #endif
+#ifdef PLEXUS_X86_ROWS16_Q5_K
+  type_kernels& q5_k = set.types[static_cast<int>(tensor_type::q5_k)];
+  q5_k.rows16_dots = rows16_dots_q5_k;
+  q5_k.rows16_act_bytes = rows16_act_bytes;
+  q5_k.pack_rows16_acts = pack_rows16_acts_q8_k;
+#endif
 #ifdef PLEXUS_X86_ROWS16_Q8_0_ACTS
   const struct {
     tensor_type type;
