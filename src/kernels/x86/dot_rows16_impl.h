@@ -1,5 +1,5 @@
 // Dots of interleaved weight groups (kernels/interleave.h: 16 rows per group) with Q8_K
-// activations (Q3_K, Q4_K, Q6_K) or Q8_0 ones (Q4_0, Q8_0), in 256-bit vectors without VNNI (AVX2);
+// activations (Q3_K, Q4_K, Q5_K, Q6_K) or Q8_0 ones (Q4_0, Q8_0), in 256-bit vectors without VNNI (AVX2);
 // included by avx2_dot.cpp. Q4_0 works as Q4_K below, with one float step per 32-element block
 // (its own scale) instead of per super-block; Q8_0 likewise, with signed weights (see
 // q8_0_prepared).
@@ -21,6 +21,7 @@
 #pragma once
 #define PLEXUS_X86_ROWS16 1
 #define PLEXUS_X86_ROWS16_Q3_K 1  // this ISA also has the Q3_K layout's dots
+#define PLEXUS_X86_ROWS16_Q5_K 1  // and Q5_K's
 
 #include "kernels/interleave.h"
 #include "kernels/x86/rows16_q8_0_panel.h"
@@ -97,7 +98,7 @@ inline void add_nibble_runs(const uint8_t (&runs)[4][64], const int8_t* x, __m25
   }
 }
 
-// One super-block of a Q4_K group, prepared for every token.
+// One super-block of a Q4_K or Q5_K group, prepared for every token.
 struct q4_k_prepared {
   alignas(32) uint8_t q[8][8][64];  // [sub-block j][step k][4 r + b]: element 32 j + 4 k + b of row r
   __m256i sc[8][2];                 // [j][half]: (scale_j[r], scale_j[r]) as int16
@@ -105,13 +106,35 @@ struct q4_k_prepared {
   __m256 d[2], dmin[2];
 };
 
-inline void unpack_q4_k(const block_q4_k_x16& b, q4_k_prepared& s) {
+// Q5_K's fifth bits of sub-block j's step k, half h: bit k of the sub-block's qh moved to bit 4.
+inline __m256i q5_k_fifth_bits(const q5_k_x16_sub& sub, int h, int k) {
+  const __m256i hb = load256(sub.qh + 32 * h);
+  const __m256i at4 = k < 4 ? _mm256_sll_epi16(hb, _mm_cvtsi32_si128(4 - k)) : _mm256_srl_epi16(hb, _mm_cvtsi32_si128(k - 4));
+  return _mm256_and_si256(at4, _mm256_set1_epi8(16));
+}
+
+inline void unpack_q45_k(const block_q4_k_x16& b, q4_k_prepared& s) {
 #pragma GCC unroll 8
   for (int j = 0; j < 8; ++j) unpack_nibble_runs(b.qs[j], s.q[j]);
 }
+inline void unpack_q45_k(const block_q5_k_x16& b, q4_k_prepared& s) {
+#pragma GCC unroll 8
+  for (int j = 0; j < 8; ++j) {
+    prefetch_stream(b.q[j].qh, kRows16PrefetchAhead);
+    unpack_nibble_runs(b.q[j].qs, s.q[j]);
+#pragma GCC unroll 8
+    for (int k = 0; k < 8; ++k) {
+      for (int h = 0; h < 2; ++h) {
+        auto* q = reinterpret_cast<__m256i*>(s.q[j][k] + 32 * h);
+        _mm256_store_si256(q, _mm256_or_si256(_mm256_load_si256(q), q5_k_fifth_bits(b.q[j], h, k)));
+      }
+    }
+  }
+}
 
-// The scales, mins and d of a Q4_K group's super-block (s.q untouched).
-inline void prepare_scales_q4_k(const block_q4_k_x16& b, q4_k_prepared& s) {
+// The scales, mins and d of a Q4_K or Q5_K group's super-block (s.q untouched).
+template <class Group>
+inline void prepare_scales_q45_k(const Group& b, q4_k_prepared& s) {
   for (int line = 0; line < 3; ++line) {  // d, dmin and the scales: 160 bytes
     prefetch_stream(&b, kRows16PrefetchAhead + 64 * line);
   }
@@ -146,18 +169,46 @@ inline void q4_k_finish(const q4_k_prepared& s, int h, __m256i sums, const uint8
   _mm256_storeu_ps(o, f);
 }
 
+// Sub-block j's int32 sums of one token (x: its 32 activation bytes) times the scale pairs sc.
+// Q4_K: all 8 steps in one int16 sum (8 x 2 x 15 x 128 = 30720); Q5_K's quants reach 31, so
+// its steps go in two sums of 4 (4 x 2 x 31 x 128 = 31744).
+inline void add_sub_block(const block_q4_k_x16& b, int j, const int8_t* x, const __m256i (&sc)[2], __m256i (&acc32)[2]) {
+  __m256i acc16[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+  add_nibble_runs(b.qs[j], x, acc16);
+  for (int h = 0; h < 2; ++h) acc32[h] = _mm256_add_epi32(acc32[h], _mm256_madd_epi16(acc16[h], sc[h]));
+}
+inline void add_sub_block(const block_q5_k_x16& b, int j, const int8_t* x, const __m256i (&sc)[2], __m256i (&acc32)[2]) {
+  const __m256i m4 = _mm256_set1_epi8(0x0f);
+  const q5_k_x16_sub& sub = b.q[j];
+  prefetch_stream(sub.qh, kRows16PrefetchAhead);
+#pragma GCC unroll 2
+  for (int part = 0; part < 2; ++part) {
+    __m256i acc16[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+#pragma GCC unroll 2
+    for (int p = 2 * part; p < 2 * part + 2; ++p) {
+      prefetch_stream(sub.qs[p], kRows16PrefetchAhead);
+      const __m256i x0 = bcast4(x + 8 * p), x1 = bcast4(x + 8 * p + 4);
+      for (int h = 0; h < 2; ++h) {
+        const __m256i v = load256(sub.qs[p] + 32 * h);
+        const __m256i w0 = _mm256_or_si256(_mm256_and_si256(v, m4), q5_k_fifth_bits(sub, h, 2 * p));
+        const __m256i w1 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4), q5_k_fifth_bits(sub, h, 2 * p + 1));
+        acc16[h] = _mm256_add_epi16(acc16[h], _mm256_maddubs_epi16(w0, x0));
+        acc16[h] = _mm256_add_epi16(acc16[h], _mm256_maddubs_epi16(w1, x1));
+      }
+    }
+    for (int h = 0; h < 2; ++h) acc32[h] = _mm256_add_epi32(acc32[h], _mm256_madd_epi16(acc16[h], sc[h]));
+  }
+}
+
 // One token straight from the group's bytes (nothing to share, so no unpacked copy).
-inline void q4_k_single(const block_q4_k_x16& b, const q4_k_prepared& s, const uint8_t* a, uint64_t, int64_t i,
-                        uint64_t b32_off, float* acc) {
+template <class Group>
+inline void q45_k_single(const Group& b, const q4_k_prepared& s, const uint8_t* a, uint64_t, int64_t i, uint64_t b32_off,
+                         float* acc) {
   const auto& y = reinterpret_cast<const tensor::block_q8_k*>(a)[i];
   const __m256 yd = _mm256_set1_ps(y.d);
   __m256i acc32[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
 #pragma GCC unroll 8
-  for (int j = 0; j < 8; ++j) {
-    __m256i acc16[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
-    add_nibble_runs(b.qs[j], y.qs + 32 * j, acc16);
-    for (int h = 0; h < 2; ++h) acc32[h] = _mm256_add_epi32(acc32[h], _mm256_madd_epi16(acc16[h], s.sc[j][h]));
-  }
+  for (int j = 0; j < 8; ++j) add_sub_block(b, j, y.qs + 32 * j, s.sc[j], acc32);
   const uint8_t* b32 = a + b32_off + static_cast<uint64_t>(i) * 8 * sizeof(int16_t);
   for (int h = 0; h < 2; ++h) q4_k_finish(s, h, acc32[h], b32, yd, acc + 8 * h);
 }
@@ -197,9 +248,10 @@ inline void add_scaled(const __m256i (&acc16)[T][2], const __m256i (&scale)[2], 
 // acc[t][16] += the super-block i of T tokens (token t's panel at a + t * a_stride): each step's
 // activation bytes are broadcast once for both halves; 2T int16 sums, T broadcasts and one weight
 // vector fit in the 16 registers.
-template <int T>
-inline void q4_k_tokens(const q4_k_prepared& s, const uint8_t* a, uint64_t a_stride, int64_t i, uint64_t b32_off,
-                        float* acc) {
+// Five: Q5_K, whose int16 sums take 4 steps at a time (see add_sub_block).
+template <bool Five, int T>
+inline void q45_k_tokens(const q4_k_prepared& s, const uint8_t* a, uint64_t a_stride, int64_t i, uint64_t b32_off,
+                         float* acc) {
   const int8_t* yq[T];
   __m256 yd[T];
   for (int t = 0; t < T; ++t) {
@@ -211,10 +263,20 @@ inline void q4_k_tokens(const q4_k_prepared& s, const uint8_t* a, uint64_t a_str
   for (int t = 0; t < T; ++t) acc32[t][0] = acc32[t][1] = _mm256_setzero_si256();
 #pragma GCC unroll 1
   for (int j = 0; j < 8; ++j) {
-    __m256i acc16[T][2];
-    for (int t = 0; t < T; ++t) acc16[t][0] = acc16[t][1] = _mm256_setzero_si256();
-    add_steps<T, 8, false>(s.q[j], yq, 32 * j, acc16);
-    add_scaled<T>(acc16, s.sc[j], acc32);
+    if constexpr (Five) {
+#pragma GCC unroll 2
+      for (int part = 0; part < 2; ++part) {
+        __m256i acc16[T][2];
+        for (int t = 0; t < T; ++t) acc16[t][0] = acc16[t][1] = _mm256_setzero_si256();
+        add_steps<T, 4, false>(s.q[j] + 4 * part, yq, 32 * j + 16 * part, acc16);
+        add_scaled<T>(acc16, s.sc[j], acc32);
+      }
+    } else {
+      __m256i acc16[T][2];
+      for (int t = 0; t < T; ++t) acc16[t][0] = acc16[t][1] = _mm256_setzero_si256();
+      add_steps<T, 8, false>(s.q[j], yq, 32 * j, acc16);
+      add_scaled<T>(acc16, s.sc[j], acc32);
+    }
   }
   for (int t = 0; t < T; ++t) {
     for (int h = 0; h < 2; ++h) {
@@ -602,8 +664,14 @@ void rows16_dots(const rows16_type<Block, Prepared>& type, int64_t n, const uint
   }
 }
 
-constexpr rows16_type<block_q4_k_x16, q4_k_prepared> kRows16Q4K = {
-    rows16_b32_off, prepare_scales_q4_k, prepare_scales_q4_k, unpack_q4_k, q4_k_single, {q4_k_tokens<1>, q4_k_tokens<2>, q4_k_tokens<3>, q4_k_tokens<4>}};
+template <class Group, bool Five>
+constexpr rows16_type<Group, q4_k_prepared> kRows16Q45K = {
+    rows16_b32_off,
+    prepare_scales_q45_k<Group>,
+    prepare_scales_q45_k<Group>,
+    unpack_q45_k,
+    q45_k_single<Group>,
+    {q45_k_tokens<Five, 1>, q45_k_tokens<Five, 2>, q45_k_tokens<Five, 3>, q45_k_tokens<Five, 4>}};
 template <class G>
 constexpr rows16_type<typename G::block, group16_prepared<G>> kRows16Group16 = {
     rows16_b32_off,
@@ -631,7 +699,11 @@ void rows16_dots_q4_0(int64_t n, const uint8_t* group, const uint8_t* a, uint64_
 }
 void rows16_dots_q4_k(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, int64_t n_tok, float* out,
                       int64_t out_stride) {
-  rows16_dots(kRows16Q4K, n, group, a, a_stride, n_tok, out, out_stride);
+  rows16_dots(kRows16Q45K<block_q4_k_x16, false>, n, group, a, a_stride, n_tok, out, out_stride);
+}
+void rows16_dots_q5_k(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, int64_t n_tok, float* out,
+                      int64_t out_stride) {
+  rows16_dots(kRows16Q45K<block_q5_k_x16, true>, n, group, a, a_stride, n_tok, out, out_stride);
 }
 void rows16_dots_q6_k(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, int64_t n_tok, float* out,
                       int64_t out_stride) {
