@@ -167,6 +167,35 @@ void deinterleave_q6_k(const block_q6_k_x16& g, block_q6_k* const row[16]) {
   }
 }
 
+// Q2_K element e = 128 h + 32 c + l (l < 32): (qs[32 h + l] >> 2 c) & 3, in group j = e / 16.
+void interleave_q2_k(const tensor::block_q2_k* const row[16], block_q2_k_x16& g) {
+  std::memset(&g, 0, sizeof(g));
+  for (int r = 0; r < 16; ++r) {
+    const tensor::block_q2_k& b = *row[r];
+    g.d[r] = b.d;
+    g.dmin[r] = b.dmin;
+    for (int j = 0; j < 16; ++j) g.sc[j][r] = b.scales[j];
+    for (int e = 0; e < qk_k; ++e) {
+      const int q = (b.qs[32 * (e / 128) + e % 32] >> (2 * ((e % 128) / 32))) & 3;
+      g.q[e / 16][4 * r + e % 4] |= static_cast<uint8_t>(q << (2 * ((e % 16) / 4)));
+    }
+  }
+}
+
+void deinterleave_q2_k(const block_q2_k_x16& g, tensor::block_q2_k* const row[16]) {
+  for (int r = 0; r < 16; ++r) {
+    tensor::block_q2_k& b = *row[r];
+    std::memset(&b, 0, sizeof(b));
+    b.d = g.d[r];
+    b.dmin = g.dmin[r];
+    for (int j = 0; j < 16; ++j) b.scales[j] = g.sc[j][r];
+    for (int e = 0; e < qk_k; ++e) {
+      const int q = (g.q[e / 16][4 * r + e % 4] >> (2 * ((e % 16) / 4))) & 3;
+      b.qs[32 * (e / 128) + e % 32] |= static_cast<uint8_t>(q << (2 * ((e % 128) / 32)));
+    }
+  }
+}
+
 // Q3_K element e = 128 h + 32 c + l (l < 32): low bits (qs[32 h + l] >> 2 c) & 3, high bit
 // (hmask[l] >> (4 h + c)) & 1. Step s of a group is (h, c) = (s / 4, s % 4); within it, element l
 // sits in ql[l / 16] byte 4 r + l % 4 at bits 2 ((l % 16) / 4), its high bit in qh byte 4 r + l % 4
@@ -282,8 +311,8 @@ void each_block_of_group(int64_t cols, const uint8_t* rows, uint64_t row_stride,
 }  // namespace
 
 bool rows16_layout_exists(tensor_type type) {
-  return type == tensor_type::q4_0 || type == tensor_type::q8_0 || type == tensor_type::q3_k || type == tensor_type::q4_k ||
-         type == tensor_type::q5_k || type == tensor_type::q6_k;
+  return type == tensor_type::q4_0 || type == tensor_type::q8_0 || type == tensor_type::q2_k || type == tensor_type::q3_k ||
+         type == tensor_type::q4_k || type == tensor_type::q5_k || type == tensor_type::q6_k;
 }
 
 void interleave_group16(tensor_type type, int64_t cols, const uint8_t* rows, uint64_t row_stride, uint8_t* group) {
@@ -291,6 +320,8 @@ void interleave_group16(tensor_type type, int64_t cols, const uint8_t* rows, uin
     each_block_of_group<tensor::block_q4_0>(cols, rows, row_stride, reinterpret_cast<block_q4_0_x16*>(group), interleave_q4_0);
   } else if (type == tensor_type::q8_0) {
     each_block_of_group<tensor::block_q8_0>(cols, rows, row_stride, reinterpret_cast<block_q8_0_x16*>(group), interleave_q8_0);
+  } else if (type == tensor_type::q2_k) {
+    each_block_of_group<tensor::block_q2_k>(cols, rows, row_stride, reinterpret_cast<block_q2_k_x16*>(group), interleave_q2_k);
   } else if (type == tensor_type::q3_k) {
     each_block_of_group<tensor::block_q3_k>(cols, rows, row_stride, reinterpret_cast<block_q3_k_x16*>(group), interleave_q3_k);
   } else if (type == tensor_type::q4_k) {
@@ -326,6 +357,8 @@ void deinterleave_group16(tensor_type type, int64_t cols, const uint8_t* group, 
     each_group_to_rows<tensor::block_q4_0, block_q4_0_x16>(cols, group, rows, deinterleave_q4_0);
   } else if (type == tensor_type::q8_0) {
     each_group_to_rows<tensor::block_q8_0, block_q8_0_x16>(cols, group, rows, deinterleave_q8_0);
+  } else if (type == tensor_type::q2_k) {
+    each_group_to_rows<tensor::block_q2_k, block_q2_k_x16>(cols, group, rows, deinterleave_q2_k);
   } else if (type == tensor_type::q3_k) {
     each_group_to_rows<tensor::block_q3_k, block_q3_k_x16>(cols, group, rows, deinterleave_q3_k);
   } else if (type == tensor_type::q4_k) {

@@ -3,7 +3,7 @@
 //
 // rows16: a matrix's rows in groups of 16; within a group, columns [256 i, 256 i + 256) of all 16
 // rows (one K-quant super-block, or 8 Q4_0 / Q8_0 blocks) form one interleaved block
-// (block_q4_0_x16, block_q8_0_x16, block_q3_k_x16, block_q4_k_x16, block_q5_k_x16, block_q6_k_x16). Each 64-byte run of quants holds 4
+// (block_q4_0_x16, block_q8_0_x16, block_q2_k_x16 ... block_q6_k_x16). Each 64-byte run of quants holds 4
 // consecutive elements of each of the 16 rows (row r in bytes 4r .. 4r + 3, nibble-packed for
 // two such runs), so one vpdpbusd multiplies 16 rows by 4 elements of a broadcast activation
 // and leaves one partial sum per row in its own lane: no horizontal sums, and each sub-block
@@ -73,6 +73,17 @@ struct block_q6_k_x16 {
 };
 static_assert(sizeof(block_q6_k_x16) == 16 * sizeof(tensor::block_q6_k), "a Q6_K group must keep its size");
 
+// Q2_K, 16 rows x one super-block of 2-bit quants: sc[j][r] = scales[j] of row r (scale in the
+// low nibble, min in the high one); q[j] byte 4 r + b holds element 16 j + 4 c + b of row r at
+// bits 2 c.
+struct block_q2_k_x16 {
+  uint16_t d[16];
+  uint16_t dmin[16];
+  uint8_t sc[16][16];
+  uint8_t q[16][64];
+};
+static_assert(sizeof(block_q2_k_x16) == 16 * sizeof(tensor::block_q2_k), "a Q2_K group must keep its size");
+
 // Q3_K, 16 rows x one super-block of unsigned 3-bit quants u = q + 4 (the two low bits of qs and
 // the hmask bit on top). The six-bit scales keep Q3_K's own packing, one row per byte column:
 // sc_lo[k][r] = scales[k] of row r (low nibbles of groups k and k + 8), sc_hi[k][r] =
@@ -109,7 +120,7 @@ struct block_q8_0_x16 {
 };
 static_assert(sizeof(block_q8_0_x16) == 16 * 8 * sizeof(tensor::block_q8_0), "a Q8_0 group must keep its size");
 
-// Whether `type` has a rows16 layout (Q4_0, Q8_0, Q3_K, Q4_K, Q5_K, Q6_K).
+// Whether `type` has a rows16 layout (Q4_0, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K).
 bool rows16_layout_exists(tensor_type type);
 
 // The 16 rows at rows + r * row_stride (cols elements each, a whole number of super-blocks) ->

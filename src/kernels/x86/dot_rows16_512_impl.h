@@ -1,5 +1,5 @@
 // Dots of interleaved weight groups (kernels/interleave.h: 16 rows per group) with Q8_K
-// activations (Q3_K, Q4_K, Q5_K, Q6_K) or Q8_0 ones (Q4_0, Q8_0: one float step per 32-element block), in
+// activations (Q2_K ... Q6_K) or Q8_0 ones (Q4_0, Q8_0: one float step per 32-element block), in
 // 512-bit vectors (AVX-512 F/BW + VNNI); included by avx512_dot.cpp.
 //
 // Each 64-byte run of a group holds 4 consecutive quants of 16 rows, so one vpdpbusd with the
@@ -17,8 +17,6 @@
 // Thread-safe: pure functions.
 #pragma once
 #define PLEXUS_X86_ROWS16 1
-#define PLEXUS_X86_ROWS16_Q3_K 1  // this ISA also has the Q3_K layout's dots
-#define PLEXUS_X86_ROWS16_Q5_K 1  // and Q5_K's
 
 #include "kernels/interleave.h"
 #include "kernels/x86/isa_kernels.h"
@@ -193,6 +191,38 @@ void rows16_q6_k(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_s
   for (int t = 0; t < T; ++t) _mm512_storeu_ps(out + t * out_stride, acc[t]);
 }
 
+// Q2_K: 16-element groups of 4 steps (2-bit quants, unsigned), a four-bit scale and min per
+// group and row: the min costs each token one fnmadd per group with d_t * (the group's sum).
+template <int T>
+void rows16_q2_k(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, float* out, int64_t out_stride) {
+  const auto* x = reinterpret_cast<const block_q2_k_x16*>(group);
+  const uint64_t fb16 = rows16_fb16_off(n);
+  const __m512i m3 = _mm512_set1_epi8(3), m4 = _mm512_set1_epi8(0x0f);
+  __m512 acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+  for (int64_t i = 0; i < n / tensor::qk_k; ++i) {
+    const block_q2_k_x16& b = x[i];
+    alignas(64) uint8_t sc[256], mn[256];  // [16 j + r]
+    for (int v = 0; v < 4; ++v) {
+      const __m512i packed = _mm512_loadu_si512(b.sc[4 * v]);
+      _mm512_store_si512(sc + 64 * v, _mm512_and_si512(packed, m4));
+      _mm512_store_si512(mn + 64 * v, _mm512_and_si512(_mm512_srli_epi16(packed, 4), m4));
+    }
+    const __m512 d = _mm512_cvtph_ps(load256(b.d)), dmin = _mm512_cvtph_ps(load256(b.dmin));
+#pragma GCC unroll 16
+    for (int j = 0; j < 16; ++j) {
+      const __m512i v = _mm512_loadu_si512(b.q[j]);
+      const __m512i w[4] = {_mm512_and_si512(v, m3), _mm512_and_si512(_mm512_srli_epi16(v, 2), m3),
+                            _mm512_and_si512(_mm512_srli_epi16(v, 4), m3), _mm512_and_si512(_mm512_srli_epi16(v, 6), m3)};
+      const __m512 scale = _mm512_mul_ps(d, u8_to_ps(sc + 16 * j));
+      const __m512 corr = _mm512_mul_ps(dmin, u8_to_ps(mn + 16 * j));
+      const uint64_t corr_off = fb16 + static_cast<uint64_t>(16 * i + j) * sizeof(float);
+      token_steps<T, 4>(w, scale, corr, a, a_stride, i, 16 * j, corr_off, acc);
+    }
+  }
+  for (int t = 0; t < T; ++t) _mm512_storeu_ps(out + t * out_stride, acc[t]);
+}
+
 // Q3_K group scales: sc[16 j + r] = six-bit scale of group j of row r, less 32. Vector v holds
 // groups 4 v .. 4 v + 3 (one per 128-bit lane m, whose bytes are sc_lo[(4 v + m) % 8] and
 // sc_hi[m]): low nibble from sc_lo row 4 (v % 2) + m shifted by 4 (v / 2), top bits from sc_hi[m]
@@ -338,11 +368,12 @@ void rows16_q8_0(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_s
                                           });
 }
 
-enum class rows16_kind { q3_k, q4_k, q5_k, q6_k, q4_0, q8_0 };
+enum class rows16_kind { q2_k, q3_k, q4_k, q5_k, q6_k, q4_0, q8_0 };
 
 // One group against T tokens, with the kernel of `Kind`.
 template <rows16_kind Kind, int T>
 inline void rows16_tile(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, float* out, int64_t out_stride) {
+  if constexpr (Kind == rows16_kind::q2_k) rows16_q2_k<T>(n, group, a, a_stride, out, out_stride);
   if constexpr (Kind == rows16_kind::q3_k) rows16_q3_k<T>(n, group, a, a_stride, out, out_stride);
   if constexpr (Kind == rows16_kind::q4_k) rows16_q45_k<T, block_q4_k_x16>(n, group, a, a_stride, out, out_stride);
   if constexpr (Kind == rows16_kind::q5_k) rows16_q45_k<T, block_q5_k_x16>(n, group, a, a_stride, out, out_stride);
@@ -359,6 +390,7 @@ void rows16_dots(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_s
                   [&]<int T>(const uint8_t* at, float* ot) { rows16_tile<Kind, T>(n, group, at, a_stride, ot, out_stride); });
 }
 
+constexpr rows16_dots_fn rows16_dots_q2_k = rows16_dots<rows16_kind::q2_k>;
 constexpr rows16_dots_fn rows16_dots_q3_k = rows16_dots<rows16_kind::q3_k>;
 constexpr rows16_dots_fn rows16_dots_q4_k = rows16_dots<rows16_kind::q4_k>;
 constexpr rows16_dots_fn rows16_dots_q5_k = rows16_dots<rows16_kind::q5_k>;

@@ -1,5 +1,5 @@
 // Dots of interleaved weight groups (kernels/interleave.h: 16 rows per group) with Q8_K
-// activations (Q3_K, Q4_K, Q5_K, Q6_K) or Q8_0 ones (Q4_0, Q8_0), in 256-bit vectors without VNNI (AVX2);
+// activations (Q2_K ... Q6_K) or Q8_0 ones (Q4_0, Q8_0), in 256-bit vectors without VNNI (AVX2);
 // included by avx2_dot.cpp. Q4_0 works as Q4_K below, with one float step per 32-element block
 // (its own scale) instead of per super-block; Q8_0 likewise, with signed weights (see
 // q8_0_prepared).
@@ -20,8 +20,6 @@
 // Thread-safe: pure functions.
 #pragma once
 #define PLEXUS_X86_ROWS16 1
-#define PLEXUS_X86_ROWS16_Q3_K 1  // this ISA also has the Q3_K layout's dots
-#define PLEXUS_X86_ROWS16_Q5_K 1  // and Q5_K's
 
 #include "kernels/interleave.h"
 #include "kernels/x86/rows16_q8_0_panel.h"
@@ -286,14 +284,16 @@ inline void q45_k_tokens(const q4_k_prepared& s, const uint8_t* a, uint64_t a_st
   }
 }
 
-// The types of 16-element groups with one signed scale per group and row (Q6_K, Q3_K): 16
-// groups of 4 steps per super-block, unsigned quants u = q + (1 << kOffsetShift). Each gives its
-// steps (one half of a group as 4 vectors of u), its scales (16 signed bytes, byte r = row r) and
-// the prefetches that cover a group.
+// The types of 16-element groups with one scale per group and row (Q6_K, Q3_K, Q2_K): 16 groups
+// of 4 steps per super-block. Q6_K and Q3_K store unsigned u = q + (1 << kOffsetShift) with signed
+// scales; Q2_K (kMins) unsigned q with unsigned scales and a min per group and row, times dmin.
+// Each gives its steps (one half of a group as 4 vectors of u), its scales (16 bytes, byte r = row
+// r; and its mins) and the prefetches that cover a group.
 //
 // Q6_K: a group's 192 quant bytes follow d and the scales (288 bytes).
 struct q6_k_group16 {
   using block = block_q6_k_x16;
+  static constexpr bool kMins = false;
   static constexpr int kOffsetShift = 5;
   static void steps(const block& b, int j, int h, __m256i (&w)[4]) {
     const __m256i m4 = _mm256_set1_epi8(0x0f), m30 = _mm256_set1_epi8(0x30);
@@ -324,6 +324,7 @@ struct q6_k_group16 {
 // header (d and the scales) is 224 bytes, each step 192.
 struct q3_k_group16 {
   using block = block_q3_k_x16;
+  static constexpr bool kMins = false;
   static constexpr int kOffsetShift = 2;
   static void steps(const block& b, int j, int h, __m256i (&w)[4]) {
     const __m256i m3 = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4);
@@ -357,14 +358,36 @@ struct q3_k_group16 {
   }
 };
 
+// Q2_K: group j's 64 quant bytes follow the 320-byte header (d, dmin, the scale/min bytes).
+struct q2_k_group16 {
+  using block = block_q2_k_x16;
+  static constexpr bool kMins = true;
+  static constexpr int kOffsetShift = 0;
+  static void steps(const block& b, int j, int h, __m256i (&w)[4]) {
+    const __m256i m3 = _mm256_set1_epi8(3);
+    const __m256i v = load256(b.q[j] + 32 * h);
+    w[0] = _mm256_and_si256(v, m3);
+    w[1] = _mm256_and_si256(_mm256_srli_epi16(v, 2), m3);
+    w[2] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m3);
+    w[3] = _mm256_and_si256(_mm256_srli_epi16(v, 6), m3);
+  }
+  static __m128i scales(const block& b, int j) { return _mm_and_si128(load128(b.sc[j]), _mm_set1_epi8(0x0f)); }
+  static __m128i mins(const block& b, int j) { return _mm_and_si128(_mm_srli_epi16(load128(b.sc[j]), 4), _mm_set1_epi8(0x0f)); }
+  static void prefetch_header(const block& b) {
+    for (int line = 0; line < 5; ++line) prefetch_stream(&b, kRows16PrefetchAhead + 64 * line);
+  }
+  static void prefetch_group(const block& b, int j) { prefetch_stream(b.q[j], kRows16PrefetchAhead); }
+};
+
 // One super-block of a group-16 type, prepared for every token.
 template <class G>
 struct group16_prepared {
   alignas(32) uint8_t q[16][4][64];  // [group j][step k][4 r + b]: u of element 16 j + 4 k + b of row r
   __m256i sc[16][2];                 // [j][half]: (scale_j[r], scale_j[r]) as int16
-  __m256i scp[8][2];                 // [j / 2][half]: (scale_2jp[r], scale_2jp+1[r]) as int16
+  __m256i scp[8][2];                 // [j / 2][half]: (scale_2jp[r], scale_2jp+1[r]) as int16 (kMins: the mins)
   alignas(16) int8_t sc8[16][16];    // [j][r]: the scales as bytes, for group16_single
-  __m256 d[2];
+  alignas(16) int8_t mn8[16][16];    // [j][r]: kMins only, the mins as bytes
+  __m256 d[2], dmin[2];
 };
 
 template <class G>
@@ -380,13 +403,24 @@ inline void unpack_group16(const typename G::block& b, group16_prepared<G>& s) {
   }
 }
 
+template <class G>
+inline void prepare_d_values(const typename G::block& b, group16_prepared<G>& s) {
+  for (int h = 0; h < 2; ++h) {
+    s.d[h] = _mm256_cvtph_ps(load128(b.d + 8 * h));
+    if constexpr (G::kMins) s.dmin[h] = _mm256_cvtph_ps(load128(b.dmin + 8 * h));
+  }
+}
+
 // d and the byte scales of a super-block, enough for group16_single (Q3_K's six-bit scales are
 // unpacked once here, not once per half there).
 template <class G>
 inline void prepare_d_group16(const typename G::block& b, group16_prepared<G>& s) {
   G::prefetch_header(b);
   for (int j = 0; j < 16; ++j) _mm_store_si128(reinterpret_cast<__m128i*>(s.sc8[j]), G::scales(b, j));
-  for (int h = 0; h < 2; ++h) s.d[h] = _mm256_cvtph_ps(load128(b.d + 8 * h));
+  if constexpr (G::kMins) {
+    for (int j = 0; j < 16; ++j) _mm_store_si128(reinterpret_cast<__m128i*>(s.mn8[j]), G::mins(b, j));
+  }
+  prepare_d_values(b, s);
 }
 
 // The scales and d of a super-block (s.q untouched).
@@ -399,21 +433,41 @@ inline void prepare_scales_group16(const typename G::block& b, group16_prepared<
     s.sc[j][0] = s8_pairs(_mm_unpacklo_epi8(sc[j], sc[j]));
     s.sc[j][1] = s8_pairs(_mm_unpackhi_epi8(sc[j], sc[j]));
   }
-  for (int jp = 0; jp < 8; ++jp) {
-    s.scp[jp][0] = s8_pairs(_mm_unpacklo_epi8(sc[2 * jp], sc[2 * jp + 1]));
-    s.scp[jp][1] = s8_pairs(_mm_unpackhi_epi8(sc[2 * jp], sc[2 * jp + 1]));
+  // The per-group factors of the activation's group sums: the mins, or the offset's scales.
+  __m128i f[16];
+  for (int j = 0; j < 16; ++j) {
+    if constexpr (G::kMins) f[j] = G::mins(b, j);
+    else f[j] = sc[j];
   }
-  for (int h = 0; h < 2; ++h) s.d[h] = _mm256_cvtph_ps(load128(b.d + 8 * h));
+  for (int jp = 0; jp < 8; ++jp) {
+    s.scp[jp][0] = s8_pairs(_mm_unpacklo_epi8(f[2 * jp], f[2 * jp + 1]));
+    s.scp[jp][1] = s8_pairs(_mm_unpackhi_epi8(f[2 * jp], f[2 * jp + 1]));
+  }
+  prepare_d_values(b, s);
 }
 
-// o[8] (half h of a token's 16 results) += d * yd * (sums - offset * scales . the token's
-// 16-element sums): the same steps for every path.
+// o[8] (half h of a token's 16 results) += d * yd * sums less the group sums' share: kMins
+// dmin * yd * (mins . bsums) in float, else d * yd * offset * (scales . bsums) in the integer
+// total. The same steps for every path.
+template <class G>
+inline void group16_add(const group16_prepared<G>& s, int h, __m256i sums, __m256i factor_bsums, __m256 yd, float* o) {
+  if constexpr (G::kMins) {
+    __m256 f = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(s.d[h], yd), _mm256_loadu_ps(o));
+    f = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(factor_bsums), _mm256_mul_ps(s.dmin[h], yd), f);
+    _mm256_storeu_ps(o, f);
+  } else {
+    const __m256i total = _mm256_sub_epi32(sums, _mm256_slli_epi32(factor_bsums, G::kOffsetShift));
+    _mm256_storeu_ps(o, _mm256_fmadd_ps(_mm256_cvtepi32_ps(total), _mm256_mul_ps(s.d[h], yd), _mm256_loadu_ps(o)));
+  }
+}
+
 template <class G>
 inline void group16_finish(const group16_prepared<G>& s, int h, __m256i sums, const tensor::block_q8_k& y, __m256 yd, float* o) {
-  __m256i offset = _mm256_setzero_si256();  // sum_j scale_j * bsum_j
-  for (int jp = 0; jp < 8; ++jp) offset = _mm256_add_epi32(offset, _mm256_madd_epi16(s.scp[jp][h], bcast4(y.bsums + 2 * jp)));
-  const __m256i total = _mm256_sub_epi32(sums, _mm256_slli_epi32(offset, G::kOffsetShift));
-  _mm256_storeu_ps(o, _mm256_fmadd_ps(_mm256_cvtepi32_ps(total), _mm256_mul_ps(s.d[h], yd), _mm256_loadu_ps(o)));
+  __m256i factor_bsums = _mm256_setzero_si256();  // sum_j factor_j * bsum_j
+  for (int jp = 0; jp < 8; ++jp) {
+    factor_bsums = _mm256_add_epi32(factor_bsums, _mm256_madd_epi16(s.scp[jp][h], bcast4(y.bsums + 2 * jp)));
+  }
+  group16_add(s, h, sums, factor_bsums, yd, o);
 }
 
 // One token straight from the group's bytes, one half at a time (few enough live vectors for the
@@ -425,7 +479,7 @@ inline void group16_single(const typename G::block& b, const group16_prepared<G>
   const __m256 yd = _mm256_set1_ps(y.d);
 #pragma GCC unroll 1
   for (int h = 0; h < 2; ++h) {
-    __m256i sums = _mm256_setzero_si256(), offset = _mm256_setzero_si256();  // offset: sum_j scale_j * bsum_j
+    __m256i sums = _mm256_setzero_si256(), factor_bsums = _mm256_setzero_si256();  // sum_j factor_j * bsum_j
 #pragma GCC unroll 2
     for (int j = 0; j < 16; ++j) {
       if (h == 0) G::prefetch_group(b, j);
@@ -438,12 +492,15 @@ inline void group16_single(const typename G::block& b, const group16_prepared<G>
       const __m256i hi = _mm256_add_epi16(_mm256_maddubs_epi16(w[2], bcast4(y.qs + 16 * j + 8)),
                                           _mm256_maddubs_epi16(w[3], bcast4(y.qs + 16 * j + 12)));
       sums = _mm256_add_epi32(sums, _mm256_add_epi32(_mm256_madd_epi16(lo, scale), _mm256_madd_epi16(hi, scale)));
+      __m256i factor = scale;
+      if constexpr (G::kMins) {
+        const __m128i mn = _mm_load_si128(reinterpret_cast<const __m128i*>(s.mn8[j]));
+        factor = s8_pairs(h == 0 ? _mm_unpacklo_epi8(mn, mn) : _mm_unpackhi_epi8(mn, mn));
+      }
       // (bsum_j, 0) in each 32-bit lane
-      offset = _mm256_add_epi32(offset, _mm256_madd_epi16(scale, _mm256_set1_epi32(static_cast<uint16_t>(y.bsums[j]))));
+      factor_bsums = _mm256_add_epi32(factor_bsums, _mm256_madd_epi16(factor, _mm256_set1_epi32(static_cast<uint16_t>(y.bsums[j]))));
     }
-    const __m256i total = _mm256_sub_epi32(sums, _mm256_slli_epi32(offset, G::kOffsetShift));
-    float* o = acc + 8 * h;
-    _mm256_storeu_ps(o, _mm256_fmadd_ps(_mm256_cvtepi32_ps(total), _mm256_mul_ps(s.d[h], yd), _mm256_loadu_ps(o)));
+    group16_add(s, h, sums, factor_bsums, yd, acc + 8 * h);
   }
 }
 
@@ -712,6 +769,10 @@ void rows16_dots_q6_k(int64_t n, const uint8_t* group, const uint8_t* a, uint64_
 void rows16_dots_q3_k(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, int64_t n_tok, float* out,
                       int64_t out_stride) {
   rows16_dots(kRows16Group16<q3_k_group16>, n, group, a, a_stride, n_tok, out, out_stride);
+}
+void rows16_dots_q2_k(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, int64_t n_tok, float* out,
+                      int64_t out_stride) {
+  rows16_dots(kRows16Group16<q2_k_group16>, n, group, a, a_stride, n_tok, out, out_stride);
 }
 
 }  // namespace

@@ -43,25 +43,17 @@ void add_dot_kernels(isa_kernels& set) {
   const struct {
     tensor_type type;
     rows16_dots_fn dots;
-  } rows16[] = {{tensor_type::q4_k, rows16_dots_q4_k}, {tensor_type::q6_k, rows16_dots_q6_k}};
+  } rows16[] = {{tensor_type::q2_k, rows16_dots_q2_k},
+                {tensor_type::q3_k, rows16_dots_q3_k},
+                {tensor_type::q4_k, rows16_dots_q4_k},
+                {tensor_type::q5_k, rows16_dots_q5_k},
+                {tensor_type::q6_k, rows16_dots_q6_k}};
   for (const auto& e : rows16) {  // interleaved groups (dot_rows16_impl.h)
     type_kernels& k = set.types[static_cast<int>(e.type)];
     k.rows16_dots = e.dots;
     k.rows16_act_bytes = rows16_act_bytes;
     k.pack_rows16_acts = pack_rows16_acts_q8_k;
   }
-#endif
-#ifdef PLEXUS_X86_ROWS16_Q3_K
-  type_kernels& q3_k = set.types[static_cast<int>(tensor_type::q3_k)];
-  q3_k.rows16_dots = rows16_dots_q3_k;
-  q3_k.rows16_act_bytes = rows16_act_bytes;
-  q3_k.pack_rows16_acts = pack_rows16_acts_q8_k;
-#endif
-#ifdef PLEXUS_X86_ROWS16_Q5_K
-  type_kernels& q5_k = set.types[static_cast<int>(tensor_type::q5_k)];
-  q5_k.rows16_dots = rows16_dots_q5_k;
-  q5_k.rows16_act_bytes = rows16_act_bytes;
-  q5_k.pack_rows16_acts = pack_rows16_acts_q8_k;
 #endif
 #ifdef PLEXUS_X86_ROWS16_Q8_0_ACTS
   const struct {

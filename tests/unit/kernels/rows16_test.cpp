@@ -24,7 +24,7 @@ using testing::make_matrix;
 using testing::random_floats;
 using testing::test_matrix;
 
-const tensor_type kRows16Types[] = {tensor_type::q4_0, tensor_type::q8_0, tensor_type::q3_k,
+const tensor_type kRows16Types[] = {tensor_type::q4_0, tensor_type::q8_0, tensor_type::q2_k, tensor_type::q3_k,
                                     tensor_type::q4_k, tensor_type::q5_k, tensor_type::q6_k};
 
 // A copy of m (packed rows) converted to rows16.
@@ -65,6 +65,7 @@ TEST(Rows16, OnlyPackedMultiplesOf16OfTheTypesWithTheLayout) {
       EXPECT_TRUE(variant->has_rows16(tensor_type::q6_k)) << name;
       EXPECT_TRUE(variant->has_rows16(tensor_type::q4_0)) << name;
       EXPECT_TRUE(variant->has_rows16(tensor_type::q8_0)) << name;
+      EXPECT_TRUE(variant->has_rows16(tensor_type::q2_k)) << name;
       EXPECT_TRUE(variant->has_rows16(tensor_type::q3_k)) << name;
       EXPECT_TRUE(variant->has_rows16(tensor_type::q5_k)) << name;
       EXPECT_FALSE(variant->has_rows16(tensor_type::q5_0)) << name;
@@ -205,6 +206,11 @@ TEST(Rows16, LargestQuantsAndActivationsDoNotOverflow) {
     }
     for (int64_t b = 0; b < rows * cols / 32 && type == tensor_type::q8_0; ++b) {
       std::memset(reinterpret_cast<tensor::block_q8_0*>(base)[b].qs, b % 2 == 0 ? 0x80 : 0x7f, 32);
+    }
+    for (int64_t b = 0; b < rows * cols / 256 && type == tensor_type::q2_k; ++b) {
+      auto& blk = reinterpret_cast<tensor::block_q2_k*>(base)[b];
+      std::memset(blk.scales, 0xff, sizeof(blk.scales));  // every scale and min 15
+      std::memset(blk.qs, 0xff, sizeof(blk.qs));          // every quant 3
     }
     for (int64_t b = 0; b < rows * cols / 256 && type == tensor_type::q5_k; ++b) {
       auto& blk = reinterpret_cast<tensor::block_q5_k*>(base)[b];
