@@ -23,35 +23,34 @@ namespace plexus::kernels {
 
 inline constexpr int64_t kRowsPerGroup = 16;
 
-// Q4_K, 16 rows x one super-block. Six-bit scale s of sub-block j (32 elements) of row r: low
-// nibble in sc_lo[j % 4][r] (bits 4 * (j / 4)), top two bits in sc_hi[j / 4][r] (bits 2 * (j % 4));
-// mins likewise. qs[j][p] covers elements 32 j + 8 p .. 32 j + 8 p + 7: byte 4 r + b holds element
-// 32 j + 8 p + b of row r in its low nibble and element 32 j + 8 p + 4 + b in its high nibble.
-struct block_q4_k_x16 {
+// The header of a Q4_K or Q5_K group: d and dmin of the 16 rows, then the six-bit scale s of
+// sub-block j (32 elements) of row r: low nibble in sc_lo[j % 4][r] (bits 4 * (j / 4)), top two
+// bits in sc_hi[j / 4][r] (bits 2 * (j % 4)); mins likewise.
+struct k4_x16_header {
   uint16_t d[16];
   uint16_t dmin[16];
   uint8_t sc_lo[4][16];
   uint8_t sc_hi[2][16];
   uint8_t m_lo[4][16];
   uint8_t m_hi[2][16];
+};
+
+// Q4_K, 16 rows x one super-block: the header, then qs[j][p] covering elements 32 j + 8 p ..
+// 32 j + 8 p + 7: byte 4 r + b holds element 32 j + 8 p + b of row r in its low nibble and element
+// 32 j + 8 p + 4 + b in its high nibble.
+struct block_q4_k_x16 : k4_x16_header {
   uint8_t qs[8][4][64];
 };
 static_assert(sizeof(block_q4_k_x16) == 16 * sizeof(tensor::block_q4_k), "a Q4_K group must keep its size");
 
-// Q5_K, 16 rows x one super-block: Q4_K's header (d, dmin, scales and mins as in block_q4_k_x16),
-// then per sub-block j its qh, byte 4 r + b holding the fifth bit of element 32 j + 4 k + b of row
-// r at bit k (step k of the sub-block), and right after it its 4 nibble runs as Q4_K's qs[j].
+// Q5_K, 16 rows x one super-block: the header, then per sub-block j its qh, byte 4 r + b holding
+// the fifth bit of element 32 j + 4 k + b of row r at bit k (step k of the sub-block), and right
+// after it its 4 nibble runs as Q4_K's qs[j].
 struct q5_k_x16_sub {
   uint8_t qh[64];  // first: read before the runs (after them, the AVX-512 dot streamed 20-30% slower)
   uint8_t qs[4][64];
 };
-struct block_q5_k_x16 {
-  uint16_t d[16];
-  uint16_t dmin[16];
-  uint8_t sc_lo[4][16];
-  uint8_t sc_hi[2][16];
-  uint8_t m_lo[4][16];
-  uint8_t m_hi[2][16];
+struct block_q5_k_x16 : k4_x16_header {
   q5_k_x16_sub q[8];
 };
 static_assert(sizeof(block_q5_k_x16) == 16 * sizeof(tensor::block_q5_k), "a Q5_K group must keep its size");

@@ -11,12 +11,12 @@
 // per quant (Q4_K: 0..15, Q6_K: q + 32 = 0..63, Q3_K: q + 4 = 0..7) in an L1 buffer, with its
 // sub-block scales widened to int16 pairs; then tokens are taken up to 4 at a time, each weight
 // vector loaded once for all of them (a lone token skips the copy and reads the group's bytes
-// directly). Per token and
-// sub-block the int16 sums stay in range (Q4_K: 8 steps x 2 x 15 x 128 = 30720; Q6_K: 2 steps
-// x 2 x 63 x 128 = 32256 before each vpmaddwd), vpmaddwd applies the integer scale per row, and
-// a super-block's integer total (mins and the Q6_K / Q3_K offsets subtracted via the activation's
-// sub-block sums) is converted to float once: every integer step is exact, so a
-// token's result is the same whatever the number of tokens per call (bit for bit).
+// directly). Per token and sub-block the int16 sums stay in range (Q4_K: 8 steps x 2 x 15 x 128
+// = 30720; Q5_K: 4 steps x 2 x 31 x 128 = 31744; Q6_K: 2 steps x 2 x 63 x 128 = 32256 before each
+// vpmaddwd), vpmaddwd applies the integer scale per row, and a super-block's integer total (the
+// Q6_K / Q3_K offsets subtracted via the activation's sub-block sums; mins likewise, in float) is
+// converted to float once: every integer step is exact, so a token's result is the same whatever
+// the number of tokens per call (bit for bit).
 // Thread-safe: pure functions.
 #pragma once
 #define PLEXUS_X86_ROWS16 1
