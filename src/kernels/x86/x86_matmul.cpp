@@ -172,8 +172,9 @@ void rows16_group_range(const type_kernels& tk, const MatrixView& w, int64_t g0,
   }
 }
 
-// A rows16 matrix: chunks of groups (~256 KiB) taken in turn by the workers; each group is dotted
-// with every token (the kernel takes them in its own tiles), so every weight is read from memory once.
+// A rows16 matrix: chunks of groups (~256 KiB), a contiguous run per worker (parallel_chunks);
+// each group is dotted with every token (the kernel takes them in its own tiles), so every weight
+// is read from memory once.
 void matmul_rows16(const isa_kernels& set, const type_kernels& tk, const MatrixView& w, const float* x, int64_t n_tokens,
                    float* y, ThreadPool& pool) {
   const Activations act = prepare_activations(set, tk.pack_rows16_acts, tk.rows16_act_bytes, w, x, n_tokens, pool);
