@@ -54,7 +54,7 @@ class ThreadPool {
 
   // Splits [0, n) into chunks of `chunk` items (the last may be shorter) and calls fn(begin, end)
   // for each. Worker w owns the w-th contiguous run of chunks and takes them in ascending order
-  // (its weights stream as one range: the 2048x2048 decode matmuls gained 5-15% in the kernel
+  // (its weights stream as one range: the 2048x2048 decode matmuls gained 4-15% in the kernel
   // bench against chunks dealt out in turn); a worker done with its run takes the others' next
   // chunks, so on a shared machine a worker that gets less of its core takes fewer chunks instead
   // of holding up the whole op, as a fixed split would. Which worker runs a chunk varies; what fn
