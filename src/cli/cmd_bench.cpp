@@ -52,10 +52,8 @@ struct TestResult {
   int n_gen = 0;
   std::vector<double> samples;  // tokens/s per repetition
   double mean = 0, stddev = 0;
-  // tg only: sustained weight reads before each repetition and after the last (reps + 1 entries),
-  // and each repetition's weight GB/s over the mean of the reads on either side of it.
+  // tg only: sustained weight reads before each repetition and after the last (reps + 1 entries).
   std::vector<double> reads_alongside;
-  std::vector<double> fractions_alongside;
 };
 
 struct WeightTraffic {

@@ -100,38 +100,39 @@ inline __m512 s8_to_ps(const int8_t* p) { return _mm512_cvtepi32_ps(_mm512_cvtep
 // 25.8-26.8; prefetcht0 4 KiB ahead lower still. (A Zen 5 earlier preferred prefetcht0 8 KiB
 // ahead over 2 and 16 KiB; none was not measured there.)
 
-// Bit K of every byte of `bits` moved to bit 4 (the other bits are not cleared).
-template <int K>
-inline __m512i bit_at_4(__m512i bits) {
-  if constexpr (K < 4) return _mm512_slli_epi16(bits, 4 - K);
-  else if constexpr (K == 4) return bits;
-  else return _mm512_srli_epi16(bits, K - 4);
+// Bit From of every byte of `bits` moved to bit To (the other bits are not cleared). For From and
+// To in 0..7 the 16-bit shifts bring no bit of the other byte to bit To.
+template <int From, int To>
+inline __m512i bit_moved(__m512i bits) {
+  if constexpr (From < To) return _mm512_slli_epi16(bits, To - From);
+  else if constexpr (From == To) return bits;
+  else return _mm512_srli_epi16(bits, From - To);
 }
 
-// The 8 steps of sub-block j of a Q4_K or Q5_K group as vpdpbusd operands: run p's low nibbles
-// are step 2 p, its high nibbles step 2 p + 1; Q5_K adds bit k of the sub-block's qh as bit 4 of
-// step k (one vpternlogd: (h & 16) | q).
-inline void q45_k_x16_steps(const block_q4_k_x16& b, int j, __m512i (&w)[8]) {
+// Four nibble-packed 64-byte runs as 8 vpdpbusd operands: run p's low nibbles are step 2 p, its
+// high nibbles step 2 p + 1 (Q4_K / Q5_K sub-blocks, Q4_0 blocks).
+inline void nibble_run_steps(const uint8_t (&runs)[4][64], __m512i (&w)[8]) {
   const __m512i m4 = _mm512_set1_epi8(0x0f);
 #pragma GCC unroll 4
   for (int p = 0; p < 4; ++p) {
-    const __m512i v = _mm512_loadu_si512(b.qs[j][p]);
+    const __m512i v = _mm512_loadu_si512(runs[p]);
     w[2 * p] = _mm512_and_si512(v, m4);
     w[2 * p + 1] = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
   }
 }
+
+// The 8 steps of sub-block j of a Q4_K or Q5_K group as vpdpbusd operands; Q5_K adds bit k of the
+// sub-block's qh as bit 4 of step k (one vpternlogd: (h & 16) | q).
+inline void q45_k_x16_steps(const block_q4_k_x16& b, int j, __m512i (&w)[8]) { nibble_run_steps(b.qs[j], w); }
 inline void q45_k_x16_steps(const block_q5_k_x16& b, int j, __m512i (&w)[8]) {
-  const __m512i m4 = _mm512_set1_epi8(0x0f), sixteen = _mm512_set1_epi8(16);
+  const __m512i sixteen = _mm512_set1_epi8(16);
   const __m512i hi = _mm512_loadu_si512(b.q[j].qh);
-  const __m512i top[8] = {bit_at_4<0>(hi), bit_at_4<1>(hi), bit_at_4<2>(hi), bit_at_4<3>(hi),
-                          bit_at_4<4>(hi), bit_at_4<5>(hi), bit_at_4<6>(hi), bit_at_4<7>(hi)};
+  const __m512i top[8] = {bit_moved<0, 4>(hi), bit_moved<1, 4>(hi), bit_moved<2, 4>(hi), bit_moved<3, 4>(hi),
+                          bit_moved<4, 4>(hi), bit_moved<5, 4>(hi), bit_moved<6, 4>(hi), bit_moved<7, 4>(hi)};
   constexpr int kOr = 0xea;  // (a & b) | c
-#pragma GCC unroll 4
-  for (int p = 0; p < 4; ++p) {
-    const __m512i v = _mm512_loadu_si512(b.q[j].qs[p]);
-    w[2 * p] = _mm512_ternarylogic_epi32(top[2 * p], sixteen, _mm512_and_si512(v, m4), kOr);
-    w[2 * p + 1] = _mm512_ternarylogic_epi32(top[2 * p + 1], sixteen, _mm512_and_si512(_mm512_srli_epi16(v, 4), m4), kOr);
-  }
+  nibble_run_steps(b.q[j].qs, w);
+#pragma GCC unroll 8
+  for (int k = 0; k < 8; ++k) w[k] = _mm512_ternarylogic_epi32(top[k], sixteen, w[k], kOr);
 }
 
 // Q4_K (Group = block_q4_k_x16) and Q5_K (block_q5_k_x16): 32-element sub-blocks of 8 steps,
@@ -240,14 +241,6 @@ inline void q3_k_x16_scales(const block_q3_k_x16& b, int8_t* sc) {
   for (int v = 0; v < 4; ++v) _mm512_storeu_si512(sc + 64 * v, _mm512_sub_epi8(_mm512_or_si512(low[v], top[v]), bias));
 }
 
-// Bit K of every byte of `bits` moved to bit 2 (the other bits are not cleared). The 16-bit
-// shifts move no bit across a byte boundary into bit 2 for K <= 7.
-template <int K>
-inline __m512i bit_at_2(__m512i bits) {
-  if constexpr (K < 2) return _mm512_slli_epi16(bits, 2 - K);
-  else if constexpr (K == 2) return bits;
-  else return _mm512_srli_epi16(bits, K - 2);
-}
 // Q3_K quants of group 2 s + G of a step as vpdpbusd operands: w[c] = the bits 2 c of ql[G]
 // (& 3) with bit 4 G + c of qh as bit 2, by one vpternlogd ((h & 4) | q) each.
 template <int G>
@@ -255,10 +248,13 @@ inline void q3_k_x16_group(const q3_k_x16_step& step, __m512i (&w)[4]) {
   const __m512i m3 = _mm512_set1_epi8(3), four = _mm512_set1_epi8(4);
   const __m512i lo = _mm512_loadu_si512(step.ql[G]), hi = _mm512_loadu_si512(step.qh);
   constexpr int kOr = 0xea;  // (a & b) | c
-  w[0] = _mm512_ternarylogic_epi32(bit_at_2<4 * G>(hi), four, _mm512_and_si512(lo, m3), kOr);
-  w[1] = _mm512_ternarylogic_epi32(bit_at_2<4 * G + 1>(hi), four, _mm512_and_si512(_mm512_srli_epi16(lo, 2), m3), kOr);
-  w[2] = _mm512_ternarylogic_epi32(bit_at_2<4 * G + 2>(hi), four, _mm512_and_si512(_mm512_srli_epi16(lo, 4), m3), kOr);
-  w[3] = _mm512_ternarylogic_epi32(bit_at_2<4 * G + 3>(hi), four, _mm512_and_si512(_mm512_srli_epi16(lo, 6), m3), kOr);
+  // Locals: the template's comma must not reach a macro argument (SIMDe's intrinsics are macros).
+  const __m512i h[4] = {bit_moved<4 * G, 2>(hi), bit_moved<4 * G + 1, 2>(hi), bit_moved<4 * G + 2, 2>(hi),
+                        bit_moved<4 * G + 3, 2>(hi)};
+  w[0] = _mm512_ternarylogic_epi32(h[0], four, _mm512_and_si512(lo, m3), kOr);
+  w[1] = _mm512_ternarylogic_epi32(h[1], four, _mm512_and_si512(_mm512_srli_epi16(lo, 2), m3), kOr);
+  w[2] = _mm512_ternarylogic_epi32(h[2], four, _mm512_and_si512(_mm512_srli_epi16(lo, 4), m3), kOr);
+  w[3] = _mm512_ternarylogic_epi32(h[3], four, _mm512_and_si512(_mm512_srli_epi16(lo, 6), m3), kOr);
 }
 
 // Q3_K: 16-element groups as Q6_K's (4 vpdpbusd steps each), unsigned u = q + 4, so the offset is
@@ -342,16 +338,9 @@ inline void rows16_q8_0_acts(int64_t n, const uint8_t* group, const uint8_t* a, 
 // q - 8 is the panel's 8 x (sum of the block's activations), shift 0.
 template <int T>
 void rows16_q4_0(int64_t n, const uint8_t* group, const uint8_t* a, uint64_t a_stride, float* out, int64_t out_stride) {
-  rows16_q8_0_acts<T, 0, block_q4_0_x16>(n, group, a, a_stride, out, out_stride,
-                                          [](const block_q4_0_x16& b, int blk, __m512i (&w)[8]) {
-                                            const __m512i m4 = _mm512_set1_epi8(0x0f);
-#pragma GCC unroll 4
-                                            for (int p = 0; p < 4; ++p) {
-                                              const __m512i v = _mm512_loadu_si512(b.qs[blk][p]);
-                                              w[2 * p] = _mm512_and_si512(v, m4);
-                                              w[2 * p + 1] = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
-                                            }
-                                          });
+  rows16_q8_0_acts<T, 0, block_q4_0_x16>(
+      n, group, a, a_stride, out, out_stride,
+      [](const block_q4_0_x16& b, int blk, __m512i (&w)[8]) { nibble_run_steps(b.qs[blk], w); });
 }
 
 // Q8_0: each 64-byte run k of block b holds elements 4 k .. 4 k + 3 of the 16 rows. The signed
